@@ -1,0 +1,288 @@
+"""Match compiled rules against numbered lines and phase contexts, folding repeated hits.
+
+Every pattern runs through the ``regex`` module with a timeout, so a
+pathological pattern costs at most one timeout: the rule is reported as a
+:class:`~analyzer.models.RuleProblem` and switched off, and the others go on.
+Memory is bounded: a ring of recent lines for context and exclusions, a few
+pending hits waiting for their following lines, and at most
+``max_evidence`` kept hits per rule (the rest are only counted).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.engine.lines import Line, LineKind
+from analyzer.models import ContextLine, Evidence, Pattern, PhaseContext, Rule, RuleProblem, TextSource
+
+PHASE_CONTEXT_LINE = "Phase context status code: {code} Message: {message}"
+"""How the agent prints a phase context; record contexts are matched in the same form."""
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """Tuning of the matcher; the defaults suit a terminal report."""
+
+    context_lines: int = 3
+    """Lines of context kept before and after each kept hit."""
+    max_evidence: int = 3
+    """Hits kept per rule with their text and context; later hits are only counted."""
+    regex_timeout: float = 1.0
+    """Seconds one pattern may spend on one line before its rule is switched off."""
+    max_text_chars: int = 400
+    """A longer line is shortened around the match (evidence) or at its end (context)."""
+
+
+@dataclass
+class _Hit:
+    pattern_index: int
+    line: Line | None
+    segment: str
+    start: int
+    end: int
+    captures: dict[str, str]
+    phase: str | None
+    before: tuple[ContextLine, ...] = ()
+    after: list[ContextLine] = field(default_factory=list)
+    keep: bool = True
+    vetoed: bool = False
+    wait: int = 0
+
+
+@dataclass
+class RuleState:
+    """What the matcher has learned about one rule so far."""
+
+    rule: Rule
+    count: int = 0
+    hits: list[_Hit] = field(default_factory=list)
+    patterns_hit: set[int] = field(default_factory=set)
+    captures: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+    kept: int = 0
+    """Hits marked to keep evidence for, pending ones included."""
+
+    def take_slot(self, limit: int) -> bool:
+        """Reserve an evidence slot if fewer than ``limit`` are taken."""
+        if self.kept >= limit:
+            return False
+        self.kept += 1
+        return True
+
+    @property
+    def fired(self) -> bool:
+        """Whether the rule's condition (any / all patterns) is met."""
+        if self.count == 0:
+            return False
+        if self.rule.match_all:
+            return len(self.patterns_hit) == len(self.rule.patterns)
+        return True
+
+
+class Matcher:
+    """Streams lines through every rule; call :meth:`feed`, then :meth:`finish`."""
+
+    def __init__(self, rules: Iterable[Rule], options: MatchOptions | None = None) -> None:
+        self.options = options or MatchOptions()
+        self.states = [RuleState(rule) for rule in rules]
+        windows = [e.window for s in self.states for e in s.rule.exclusions]
+        self._lookback = max([self.options.context_lines, *windows])
+        self._recent: deque[Line] = deque(maxlen=max(self._lookback, 1))
+        self._pending: list[tuple[RuleState, _Hit]] = []
+        self._phase_context_lines: set[tuple[str | None, str]] = set()
+        self.lines = 0
+
+    # -- log lines -------------------------------------------------------------------------
+
+    def feed(self, lines: Iterable[Line]) -> None:
+        """Match every line; hits wait for their following lines before they are kept."""
+        for line in lines:
+            self.lines = line.number
+            if self._pending:
+                self._advance_pending(line)
+            if line.kind == LineKind.AGENT and "Phase context status code:" in line.text:
+                self._phase_context_lines.add((line.phase, line.text[line.body_start :].strip()))
+            if line.text:
+                for state in self.states:
+                    if state.problem is None:
+                        self._match_line(state, line)
+            self._recent.append(line)
+
+    def _match_line(self, state: RuleState, line: Line) -> None:
+        for index, pattern in enumerate(state.rule.patterns):
+            if not _applies(pattern, line):
+                continue
+            found = self._search(state, pattern, line.text, line.body_start)
+            if found is None:
+                if state.problem is not None:
+                    return
+                continue
+            segment, start, end, groups = found
+            hit = _Hit(index, line, segment, start, end, groups, line.phase)
+            if self._vetoed_before(state.rule, line):
+                continue
+            hit.keep = state.take_slot(self.options.max_evidence)
+            if hit.keep:
+                hit.before = tuple(
+                    _context(prev, self.options.max_text_chars)
+                    for prev in list(self._recent)[-self.options.context_lines :]
+                    if self.options.context_lines
+                )
+            hit.wait = max([self.options.context_lines if hit.keep else 0]
+                           + [e.window for e in state.rule.exclusions])
+            if hit.wait:
+                self._pending.append((state, hit))
+            else:
+                self._accept(state, hit)
+            return  # one hit per rule per line
+
+    def _search(self, state: RuleState, pattern: Pattern, text: str, offset: int) -> Any:
+        segments = text[offset:].split("\r") if "\r" in text else [text[offset:]]
+        for segment in segments:
+            if not segment:
+                continue
+            try:
+                m = pattern.regex.search(segment, timeout=self.options.regex_timeout)
+            except TimeoutError:
+                state.problem = (
+                    f"pattern {pattern.regex.pattern!r} took over {self.options.regex_timeout:g}s "
+                    "on one line and was switched off for this log"
+                )
+                return None
+            if m is not None:
+                groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                if len(segments) == 1 and offset:
+                    # Show the whole agent line, prefix included.
+                    return text, m.start() + offset, m.end() + offset, groups
+                return segment, m.start(), m.end(), groups
+        return None
+
+    def _vetoed_before(self, rule: Rule, line: Line) -> bool:
+        for exclusion in rule.exclusions:
+            window = [line] + list(self._recent)[-exclusion.window :] if exclusion.window else [line]
+            if any(_safe_search(exclusion.regex, prev.text) for prev in window):
+                return True
+        return False
+
+    def _advance_pending(self, line: Line) -> None:
+        still: list[tuple[RuleState, _Hit]] = []
+        for state, hit in self._pending:
+            assert hit.line is not None
+            distance = line.number - hit.line.number
+            if hit.keep and distance <= self.options.context_lines:
+                hit.after.append(_context(line, self.options.max_text_chars))
+            for exclusion in state.rule.exclusions:
+                if distance <= exclusion.window and _safe_search(exclusion.regex, line.text):
+                    hit.vetoed = True
+            if distance >= hit.wait:
+                self._accept(state, hit)
+            else:
+                still.append((state, hit))
+        self._pending = still
+
+    def _accept(self, state: RuleState, hit: _Hit) -> None:
+        if hit.vetoed:
+            return
+        state.count += 1
+        state.patterns_hit.add(hit.pattern_index)
+        for key, value in hit.captures.items():
+            state.captures.setdefault(key, value)
+        if hit.keep:
+            state.hits.append(hit)
+
+    # -- phase contexts of the build record ---------------------------------------------------
+
+    def feed_phase_contexts(self, contexts: Iterable[tuple[str, PhaseContext]]) -> None:
+        """Match the record's phase contexts (``BatchGetBuilds``) not already printed in the log."""
+        for phase, context in contexts:
+            if not context.status_code and not context.message:
+                continue
+            text = PHASE_CONTEXT_LINE.format(code=context.status_code, message=context.message)
+            if (phase, text.strip()) in self._phase_context_lines:
+                continue  # the log line is the better evidence: it has a line number
+            for state in self.states:
+                if state.problem is not None:
+                    continue
+                for index, pattern in enumerate(state.rule.patterns):
+                    if pattern.source is TextSource.LOG:
+                        continue
+                    if pattern.phases and phase not in pattern.phases:
+                        continue
+                    found = self._search(state, pattern, text, 0)
+                    if found is None:
+                        continue
+                    if any(_safe_search(e.regex, text) for e in state.rule.exclusions):
+                        break
+                    segment, start, end, groups = found
+                    hit = _Hit(index, None, segment, start, end, groups, phase)
+                    hit.keep = state.take_slot(self.options.max_evidence)
+                    self._accept(state, hit)
+                    break
+
+    # -- end ------------------------------------------------------------------------------
+
+    def finish(self) -> Iterator[tuple[Rule, int, dict[str, str], tuple[Evidence, ...]]]:
+        """Flush pending hits and yield ``(rule, count, captures, evidence)`` for each rule that fired."""
+        for state, hit in self._pending:
+            self._accept(state, hit)
+        self._pending = []
+        for state in self.states:
+            if not state.fired:
+                continue
+            evidence = tuple(self._evidence(hit) for hit in state.hits)
+            yield state.rule, state.count, dict(state.captures), evidence
+
+    def problems(self) -> list[RuleProblem]:
+        """Rules that were switched off, with the reason."""
+        return [RuleProblem(s.rule.id, s.problem) for s in self.states if s.problem]
+
+    def _evidence(self, hit: _Hit) -> Evidence:
+        text, start, end = _shorten(hit.segment, hit.start, hit.end, self.options.max_text_chars)
+        return Evidence(
+            source=TextSource.LOG if hit.line is not None else TextSource.PHASE_CONTEXT,
+            text=text,
+            match_start=start,
+            match_end=end,
+            line_number=hit.line.number if hit.line is not None else None,
+            phase=hit.phase,
+            before=hit.before,
+            after=tuple(hit.after),
+        )
+
+
+def _applies(pattern: Pattern, line: Line) -> bool:
+    if pattern.source is TextSource.PHASE_CONTEXT:
+        return False
+    if line.kind == LineKind.ECHO and not pattern.echo:
+        return False
+    if pattern.phases and line.phase is not None and line.phase not in pattern.phases:
+        return False
+    return True
+
+
+def _safe_search(compiled: Any, text: str) -> bool:
+    try:
+        return compiled.search(text, timeout=1.0) is not None
+    except TimeoutError:
+        return False
+
+
+def _context(line: Line, limit: int) -> ContextLine:
+    text = line.text if len(line.text) <= limit else line.text[:limit] + "…"
+    return ContextLine(line.number, text)
+
+
+def _shorten(text: str, start: int, end: int, limit: int) -> tuple[str, int, int]:
+    """Cut ``text`` to about ``limit`` characters around ``[start, end)``, marking cuts with ``…``."""
+    if len(text) <= limit:
+        return text, start, end
+    end = min(end, start + limit)  # a very long match is shown in part
+    margin = max((limit - (end - start)) // 2, 40)
+    left = max(0, start - margin)
+    right = min(len(text), end + margin)
+    prefix = "…" if left > 0 else ""
+    suffix = "…" if right < len(text) else ""
+    return prefix + text[left:right] + suffix, start - left + len(prefix), end - left + len(prefix)

@@ -1,0 +1,101 @@
+"""The error hierarchy of codebuild-doctor.
+
+Every error a user can cause or meet derives from :class:`AnalyzerError` and
+carries the exit status the CLI maps it to (see the README's "Exit codes").
+Each layer raises its own subclass; the CLI is the only place that turns them
+into exit statuses and messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ExitStatus:
+    """Documented process exit statuses (also listed in the README)."""
+
+    OK = 0
+    """No finding at or above ``--fail-on``."""
+    FINDINGS = 1
+    """At least one finding at or above ``--fail-on``."""
+    USAGE = 2
+    """Bad command line, bad rule file or bad configuration."""
+    SOURCE = 3
+    """An AWS call or an input source failed (build not found, access denied, ...)."""
+
+
+class AnalyzerError(Exception):
+    """Base of every error codebuild-doctor raises on purpose."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class ConfigError(AnalyzerError):
+    """A command-line value or configuration is invalid."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a rule file an error is: path, 1-based line, and the rule id if known."""
+
+    path: str
+    line: int | None = None
+    rule_id: str | None = None
+
+    def __str__(self) -> str:
+        text = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{text} (rule {self.rule_id})" if self.rule_id else text
+
+
+class RuleError(AnalyzerError):
+    """A rule file is malformed: bad YAML, schema violation, bad regex or template."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return f"invalid rule: {self.message}"
+        return f"{self.location}: invalid rule: {self.message}"
+
+
+class SourceError(AnalyzerError):
+    """A build record or log could not be read."""
+
+    exit_status = ExitStatus.SOURCE
+
+    def __init__(self, message: str, tip: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.tip = tip
+
+    def __str__(self) -> str:
+        return self.message if not self.tip else f"{self.message}\ntip: {self.tip}"
+
+
+class BuildNotFound(SourceError):
+    """``BatchGetBuilds`` did not know the build id."""
+
+
+class LogsNotFound(SourceError):
+    """The build has no log to read: logging disabled, expired, or never written."""
+
+
+class AccessDenied(SourceError):
+    """AWS denied a read the tool needs; ``action`` names the missing IAM action."""
+
+    def __init__(self, message: str, action: str, tip: str | None = None) -> None:
+        super().__init__(message, tip)
+        self.action = action
+
+
+class Throttled(SourceError):
+    """AWS kept throttling a call after boto3's retries were used up."""
+
+
+class RenderError(AnalyzerError):
+    """A report could not be rendered or written."""
+
+    exit_status = ExitStatus.SOURCE

@@ -1,0 +1,253 @@
+"""Load rule files: YAML -> JSON Schema check -> compiled :class:`~analyzer.models.Rule`.
+
+Two layers, as in pySigma: :func:`load_rule_file` reads a file (the only I/O),
+:func:`rule_from_dict` builds a rule from data and is tested with inline YAML.
+Every error names the file, the line and the rule id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jsonschema
+import regex
+import yaml
+
+from analyzer.errors import Location, RuleError
+from analyzer.models import Exclusion, Pattern, Reference, Rule, RuleId, Severity, TextSource
+from analyzer.rules.templates import compile_template
+
+PATTERN_FLAGS = regex.VERSION0
+"""Flags every rule pattern is compiled with (``ignore_case: true`` adds ``IGNORECASE``)."""
+
+
+@lru_cache(maxsize=1)
+def rule_schema() -> dict[str, Any]:
+    """The JSON Schema every rule file is validated against (shipped as package data)."""
+    text = resources.files("analyzer.rules").joinpath("rule.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def default_rules_dir() -> Path:
+    """The shipped rule pack: inside the installed package, or ``rules/`` of a source checkout."""
+    packaged = Path(str(resources.files("analyzer"))) / "data" / "rules"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "rules").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout / "rules"
+    raise RuleError(f"the shipped rule pack was not found (looked in {packaged} and {checkout / 'rules'})")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key and list item."""
+
+
+def _compose_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _compose_lines(value_node, path + (key,), lines)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _compose_lines(item, path + (index,), lines)
+
+
+def _line_of(lines: Mapping[tuple[Any, ...], int], path: Iterable[Any]) -> int | None:
+    """The line of the deepest known prefix of ``path``."""
+    parts = tuple(path)
+    while parts not in lines and parts:
+        parts = parts[:-1]
+    return lines.get(parts)
+
+
+def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse YAML text into data plus a map from key paths to 1-based lines."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleError(f"YAML syntax error: {problem}", Location(path, line)) from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _compose_lines(node, (), lines)
+    return data, lines
+
+
+def rule_from_dict(
+    data: Any, source: str = "<string>", lines: Mapping[tuple[Any, ...], int] | None = None
+) -> Rule:
+    """Validate ``data`` (one rule's mapping) and compile it into a :class:`Rule`.
+
+    Raises :class:`RuleError` with file, line and rule id on a schema violation,
+    a pattern that does not compile (the pattern is quoted), or a bad template.
+    """
+    lines = lines or {}
+    rule_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+
+    def fail(message: str, path: Iterable[Any] = ()) -> RuleError:
+        return RuleError(message, Location(source, _line_of(lines, path), rule_id))
+
+    if not isinstance(data, dict):
+        raise fail("a rule file must hold one mapping (id, title, severity, ...)")
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise fail(f"{where}: {_schema_message(error)}", error.absolute_path)
+
+    match = data["match"]
+    default_phases = frozenset(match.get("phases", ()))
+    default_source = match.get("source")
+    key = "all" if "all" in match else "any"
+    patterns = []
+    for index, item in enumerate(match[key]):
+        spec = {"pattern": item} if isinstance(item, str) else item
+        compiled = _compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", key, index))
+        source_name = spec.get("source", default_source)
+        patterns.append(
+            Pattern(
+                regex=compiled,
+                source=TextSource(source_name) if source_name else None,
+                phases=frozenset(spec.get("phases", ())) or default_phases,
+                echo=spec.get("echo", False),
+            )
+        )
+    exclusions = tuple(
+        Exclusion(
+            regex=_compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", "exclude", i)),
+            window=spec.get("window", 0),
+        )
+        for i, spec in enumerate(match.get("exclude", ()))
+    )
+    templates = {}
+    for name in ("summary", "remediation"):
+        try:
+            templates[name] = compile_template(data[name])
+        except jinja2.TemplateSyntaxError as exc:
+            start = _line_of(lines, (name,)) or 0
+            # ``summary: |`` puts the text one line below the key.
+            line = start + (exc.lineno or 1) if start else None
+            raise RuleError(f"{name}: template error: {exc.message}", Location(source, line, rule_id)) from None
+
+    return Rule(
+        id=RuleId(data["id"]),
+        title=data["title"],
+        severity=Severity.parse(data["severity"]),
+        category=data["category"],
+        patterns=tuple(patterns),
+        match_all=(key == "all"),
+        summary=templates["summary"],
+        remediation=templates["remediation"],
+        priority=data.get("priority", 50),
+        tags=tuple(data.get("tags", ())),
+        exclusions=exclusions,
+        references=tuple(Reference(r["title"], r["url"]) for r in data.get("references", ())),
+        description=data.get("description", "").strip(),
+        source_path=source,
+        raw=data,
+    )
+
+
+def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...]) -> Any:
+    flags = PATTERN_FLAGS | (regex.IGNORECASE if ignore_case else 0)
+    try:
+        return regex.compile(pattern, flags)
+    except regex.error as exc:
+        raise fail(f"pattern does not compile: {exc}: {pattern!r}", path) from None
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key")
+    if error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["match"]:
+        return "match needs exactly one of 'any' or 'all'"
+    return error.message
+
+
+def load_rule_file(path: Path) -> Rule:
+    """Read and compile one rule file; raises :class:`RuleError` naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"cannot read rule file: {exc}", Location(str(path))) from None
+    data, lines = parse_yaml(text, str(path))
+    return rule_from_dict(data, str(path), lines)
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A loaded set of rules keyed by id, plus the errors met when collecting them."""
+
+    rules: tuple[Rule, ...]
+    errors: tuple[RuleError, ...] = ()
+    replaced: tuple[str, ...] = field(default=())
+    """Ids of shipped rules that a ``--rules-dir`` rule replaced."""
+
+    def get(self, rule_id: str) -> Rule:
+        """The rule with ``rule_id``; raises ``KeyError`` with the known ids' count."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"no rule with id {rule_id!r} ({len(self.rules)} rules loaded)")
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files below ``directory``, sorted."""
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_rules(
+    extra_dirs: Iterable[Path] = (), *, include_default: bool = True, collect_errors: bool = False
+) -> RulePack:
+    """Load the shipped pack (unless ``include_default`` is false), then each extra directory.
+
+    A rule in a later directory with the id of an earlier one replaces it (that is how a
+    team overrides a shipped rule); two rules with one id in the same directory are an
+    error. With ``collect_errors`` every error is gathered in :attr:`RulePack.errors`
+    instead of raising the first (for ``rules lint``).
+    """
+    directories = ([default_rules_dir()] if include_default else []) + [Path(d) for d in extra_dirs]
+    by_id: dict[str, Rule] = {}
+    replaced: list[str] = []
+    errors: list[RuleError] = []
+    for directory in directories:
+        if not directory.is_dir():
+            error = RuleError(f"rules directory not found: {directory}")
+            if not collect_errors:
+                raise error
+            errors.append(error)
+            continue
+        seen_here: dict[str, str] = {}
+        for path in rule_files(directory):
+            try:
+                rule = load_rule_file(path)
+                if rule.id in seen_here:
+                    raise RuleError(
+                        f"duplicate rule id {rule.id!r} (also in {seen_here[rule.id]})",
+                        Location(str(path), 1, rule.id),
+                    )
+            except RuleError as error:
+                if not collect_errors:
+                    raise
+                errors.append(error)
+                continue
+            seen_here[rule.id] = str(path)
+            if rule.id in by_id:
+                replaced.append(rule.id)
+            by_id[rule.id] = rule
+    return RulePack(tuple(by_id.values()), tuple(errors), tuple(replaced))
