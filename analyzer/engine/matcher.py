@@ -32,7 +32,7 @@ class MatchOptions:
     """Hits kept per rule with their text and context; later hits are only counted."""
     regex_timeout: float = 1.0
     """Seconds one pattern may spend on one line before its rule is switched off."""
-    max_text_chars: int = 400
+    max_text_chars: int = 1000
     """A longer line is shortened around the match (evidence) or at its end (context)."""
 
 
@@ -50,6 +50,10 @@ class _Hit:
     keep: bool = True
     vetoed: bool = False
     wait: int = 0
+    pattern_indices: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.pattern_indices.add(self.pattern_index)
 
 
 @dataclass
@@ -112,32 +116,39 @@ class Matcher:
             self._recent.append(line)
 
     def _match_line(self, state: RuleState, line: Line) -> None:
+        hit: _Hit | None = None
         for index, pattern in enumerate(state.rule.patterns):
             if not _applies(pattern, line):
                 continue
             found = self._search(state, pattern, line.text, line.body_start)
+            if state.problem is not None:
+                return
             if found is None:
-                if state.problem is not None:
-                    return
                 continue
             segment, start, end, groups = found
-            hit = _Hit(index, line, segment, start, end, groups, line.phase)
-            if self._vetoed_before(state.rule, line):
-                continue
-            hit.keep = state.take_slot(self.options.max_evidence)
-            if hit.keep:
-                hit.before = tuple(
-                    _context(prev, self.options.max_text_chars)
-                    for prev in list(self._recent)[-self.options.context_lines :]
-                    if self.options.context_lines
-                )
-            hit.wait = max([self.options.context_lines if hit.keep else 0]
-                           + [e.window for e in state.rule.exclusions])
-            if hit.wait:
-                self._pending.append((state, hit))
+            if hit is None:
+                hit = _Hit(index, line, segment, start, end, groups, line.phase)
             else:
-                self._accept(state, hit)
-            return  # one hit per rule per line
+                # Later patterns that also match this line add their captures and, for
+                # ``all`` rules, count as hit; the first one is the evidence.
+                hit.pattern_indices.add(index)
+                for key, value in groups.items():
+                    hit.captures.setdefault(key, value)
+        if hit is None or self._vetoed_before(state.rule, line):
+            return
+        hit.keep = state.take_slot(self.options.max_evidence)
+        if hit.keep and self.options.context_lines:
+            hit.before = tuple(
+                _context(prev, self.options.max_text_chars)
+                for prev in list(self._recent)[-self.options.context_lines :]
+            )
+        hit.wait = max(
+            [self.options.context_lines if hit.keep else 0] + [e.window for e in state.rule.exclusions]
+        )
+        if hit.wait:
+            self._pending.append((state, hit))
+        else:
+            self._accept(state, hit)
 
     def _search(self, state: RuleState, pattern: Pattern, text: str, offset: int) -> Any:
         segments = text[offset:].split("\r") if "\r" in text else [text[offset:]]
@@ -187,7 +198,7 @@ class Matcher:
         if hit.vetoed:
             return
         state.count += 1
-        state.patterns_hit.add(hit.pattern_index)
+        state.patterns_hit.update(hit.pattern_indices)
         for key, value in hit.captures.items():
             state.captures.setdefault(key, value)
         if hit.keep:

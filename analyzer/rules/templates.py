@@ -17,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from analyzer.models import Template
 
-_ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False, trim_blocks=True)
+_ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
 
 TEMPLATE_GLOBALS = frozenset({"build", "phase", "count", "captures", "region", "account"})
 """Names every template may use besides the captures (see :func:`template_variables`)."""

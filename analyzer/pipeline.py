@@ -1,0 +1,100 @@
+"""One path from a source to a :class:`~analyzer.models.Diagnosis`, shared by every command.
+
+``diagnose``, ``scan`` and (later) the event handler all call these functions;
+none has its own matching. The functions take boto3 clients built by the
+caller: only the CLI builds clients.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from analyzer import engine
+from analyzer.errors import LogsNotFound, SourceError
+from analyzer.models import Build, Diagnosis, Rule
+from analyzer.sources.base import LogSource
+
+
+def _primed(source: LogSource) -> Iterator[bytes]:
+    """Start reading ``source`` now, so a missing log is known before matching begins."""
+    chunks = source.chunks()
+    first = next(chunks, None)
+
+    def stream() -> Iterator[bytes]:
+        if first is not None:
+            yield first
+        yield from chunks
+
+    return stream()
+
+
+def diagnose_log(
+    rules: Sequence[Rule],
+    source: LogSource,
+    build: Build | None = None,
+    options: engine.EngineOptions | None = None,
+) -> Diagnosis:
+    """Diagnose a log from ``source`` (a file, stdin...) with an optional build record."""
+    return engine.diagnose(rules, source.chunks(), build, log_source=source.description, options=options)
+
+
+def diagnose_build(
+    rules: Sequence[Rule],
+    build: Build,
+    logs_client: Any,
+    s3_client: Any = None,
+    options: engine.EngineOptions | None = None,
+) -> tuple[Diagnosis, SourceError | None]:
+    """Diagnose a build from its record and its log (CloudWatch Logs, else S3).
+
+    Returns the diagnosis and, when the log could not be read for a reason other than
+    its absence (access denied, throttling), that error: the diagnosis is then made
+    from the record alone and says so in its notes. A missing log (expired, disabled,
+    never written) is a note, not an error.
+    """
+    from analyzer.sources.codebuild import log_sources_for
+
+    sources, notes = log_sources_for(build, logs_client, s3_client)
+    failure: SourceError | None = None
+    for source in sources:
+        try:
+            chunks = _primed(source)
+        except LogsNotFound as exc:
+            notes.append(f"no log: {exc.message}; {exc.tip}" if exc.tip else f"no log: {exc.message}")
+            continue
+        except SourceError as exc:
+            failure = failure or exc
+            notes.append(f"log not read: {exc.message}")
+            continue
+        return (
+            engine.diagnose(rules, chunks, build, log_source=source.description, notes=notes, options=options),
+            None,
+        )
+    if sources and len(notes) == len(sources) and failure is None:
+        notes.append("diagnosed from the build record only")
+    return engine.diagnose(rules, None, build, notes=notes, options=options), failure
+
+
+def load_build_record(path: Path) -> Build:
+    """Read a build record saved as JSON: a ``BatchGetBuilds`` response or one ``builds[]`` element.
+
+    Raises :class:`SourceError` naming the file when it cannot be read or parsed.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"build record not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError(f"cannot read build record {path}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("builds"), list):
+        if not data["builds"]:
+            raise SourceError(f"build record {path}: 'builds' is empty")
+        data = data["builds"][0]
+    if not isinstance(data, dict) or "id" not in data:
+        raise SourceError(
+            f"build record {path}: expected a BatchGetBuilds response or one build with an 'id'"
+        )
+    return Build.from_api(data)
