@@ -38,8 +38,11 @@ _PATTERNS = [
     r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b",
     # JSON Web Tokens.
     r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b",
-    # password=..., --password ..., "password": "..." (not --password-stdin).
-    r"(?i)(?:\bpass(?:word|wd)?|\bsecret|\btoken|\bapi[_-]?key)[\"']?(?:\s*[:=]\s*|\s+(?=[\"']))[\"']?(?P<secret>[^\s\"',;&]{6,})",
+    # password=..., token=... (an assignment is deliberate: any value of 6+ characters).
+    r"(?i)(?:\bpass(?:word|wd)?|\bsecret|\btoken|\bapi[_-]?key)[\"']?\s*=\s*[\"']?(?P<secret>[^\s\"',;&]{6,})",
+    # "password": "...", token: ... (prose uses colons too: the value must look like a secret,
+    # with a digit or symbol in it, or be 20+ characters long).
+    r"(?i)(?:\bpass(?:word|wd)?|\bsecret|\btoken|\bapi[_-]?key)[\"']?\s*:\s*[\"']?(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{6,}|[^\s\"',;&]{20,})",
     r"(?i)--password(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
     r"(?i)\b(?:docker|podman|helm|oras)\s+(?:registry\s+)?login\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
 ]

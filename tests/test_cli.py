@@ -1,0 +1,239 @@
+"""The command line: exact exit codes, stdout/stderr shape, --output, --fail-on, colour."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import main
+from tests.helpers import REPO
+
+DOCKER_LOG = REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt"
+SSM_BUILD = REPO / "fixtures/builds/02-ssm-parameter-denied"
+
+
+class Run:
+    """The result of one in-process CLI run."""
+
+    def __init__(self, argv: list[str], stdin: bytes | None = None, tty: bool = False) -> None:
+        out = _TtyIO() if tty else io.StringIO()
+        err = io.StringIO()
+        saved = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+        try:
+            self.code = main(argv, stdout=out, stderr=err)
+        finally:
+            sys.stdin = saved
+        self.out = out.getvalue()
+        self.err = err.getvalue()
+
+
+class _TtyIO(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_diagnose_log_file_text_report() -> None:
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG)])
+    assert run.code == 1
+    assert run.err == ""
+    lines = run.out.splitlines()
+    assert lines[0] == f"Log: {DOCKER_LOG} (51 lines)"
+    assert lines[2] == "ROOT CAUSE: Docker Hub pull rate limit reached  [ERROR] (docker-hub-rate-limit in BUILD, 2 times)"
+    assert "    44 > ERROR: failed to solve: node:20-alpine: failed to resolve source metadata" in run.out
+    assert "public.ecr.aws/docker/library/node:20-alpine" in run.out
+    assert "ALSO FOUND #1: A buildspec command exited with a non-zero status" in run.out
+    assert "\x1b[" not in run.out  # not a TTY: no colour
+
+
+def test_diagnose_json_report_has_line_numbers_and_captures() -> None:
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json"])
+    assert run.code == 1
+    report = json.loads(run.out)
+    assert report["root_cause"] == "docker-hub-rate-limit"
+    assert report["log"] == {"source": str(DOCKER_LOG), "lines": 51, "bytes": DOCKER_LOG.stat().st_size}
+    first, second = report["findings"]
+    assert first["line_numbers"] == [34, 44]  # the token request and the manifest request
+    assert first["captures"]["image"] == "docker.io/library/node:20-alpine"
+    assert second["rule_id"] == "command-execution-error"
+    assert second["captures"] == {
+        "command": "docker build -t storefront-api:$CODEBUILD_RESOLVED_SOURCE_VERSION .",
+        "exit_status": "1",
+    }
+    assert second["line_numbers"] == [48]
+
+
+def test_diagnose_with_a_build_record(tmp_path: Path) -> None:
+    record = json.loads((SSM_BUILD / "build.json").read_text())
+    record.update(id="payments-worker:7d3f9a52-1c4b-4e8a-9b6d-2f0e1a3c5b7d",
+                  arn="arn:aws:codebuild:us-east-1:123456789012:build/payments-worker:7d3f9a52-1c4b-4e8a-9b6d-2f0e1a3c5b7d")  # fmt: skip
+    record_file = tmp_path / "record.json"
+    record_file.write_text(json.dumps({"builds": [record], "buildsNotFound": []}))
+    run = Run(["diagnose", "--log-file", str(SSM_BUILD / "log.txt"), "--build-record", str(record_file), "--format", "json"])
+    assert run.code == 1
+    report = json.loads(run.out)
+    assert report["build"]["failed_phase"] == "DOWNLOAD_SOURCE"
+    assert report["build"]["region"] == "us-east-1" and report["build"]["account"] == "123456789012"
+    finding = report["findings"][0]
+    assert finding["rule_id"] == "ssm-parameter-access-denied"
+    assert finding["severity"] == "critical"
+    assert finding["line_numbers"] == [10]  # the log line, not the record copy of it
+    assert finding["count"] == 1
+    assert '"Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/payments/dockerhub-token"' in finding["remediation"]
+    assert "arn:aws:iam::123456789012:role/service-role/codebuild-payments-worker-service-role" in finding["remediation"]
+    assert "--role-name codebuild-payments-worker-service-role" in finding["remediation"]
+
+
+def test_stdin_and_gzip() -> None:
+    data = DOCKER_LOG.read_bytes()
+    plain = Run(["diagnose", "--log-file", "-", "--format", "json"], stdin=data)
+    zipped = Run(["diagnose", "--log-file", "-", "--format", "json"], stdin=gzip.compress(data))
+    assert plain.code == zipped.code == 1
+    assert json.loads(plain.out)["log"]["source"] == "stdin"
+    assert json.loads(plain.out)["findings"] == json.loads(zipped.out)["findings"]
+
+
+def test_gz_file(tmp_path: Path) -> None:
+    path = tmp_path / "build.log.gz"
+    path.write_bytes(gzip.compress(DOCKER_LOG.read_bytes()))
+    run = Run(["diagnose", "--log-file", str(path), "--format", "json"])
+    assert json.loads(run.out)["findings"][0]["line_numbers"] == [34, 44]
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("warning", 1), ("error", 1), ("critical", 0)])
+def test_fail_on(fail_on: str, code: int) -> None:
+    assert Run(["diagnose", "--log-file", str(DOCKER_LOG), "--fail-on", fail_on]).code == code
+
+
+def test_no_finding_exits_0(tmp_path: Path) -> None:
+    log = tmp_path / "ok.log"
+    log.write_text("[Container] 2025/03/08 23:03:46.050806 Phase complete: BUILD State: SUCCEEDED\n")
+    run = Run(["diagnose", "--log-file", str(log)])
+    assert run.code == 0
+    assert "No known failure matched." in run.out
+
+
+def test_output_file_is_written_whole(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json", "--output", str(target)])
+    assert run.code == 1
+    assert run.out == ""
+    assert run.err == f"codebuild-doctor: root cause: docker-hub-rate-limit; report written to {target}\n"
+    assert json.loads(target.read_text())["root_cause"] == "docker-hub-rate-limit"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left
+
+
+def test_output_into_a_missing_directory(tmp_path: Path) -> None:
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(tmp_path / "nope" / "r.txt")])
+    assert run.code == 2
+    assert run.err == f"codebuild-doctor: error: --output: directory does not exist: {tmp_path / 'nope'}\n"
+
+
+def test_a_failed_source_leaves_an_existing_output_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("previous report")
+    run = Run(["diagnose", "--log-file", str(tmp_path / "missing.log"), "--output", str(target)])
+    assert run.code == 3
+    assert run.err == f"codebuild-doctor: error: log file not found: {tmp_path / 'missing.log'}\n"
+    assert target.read_text() == "previous report"
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[1m" in Run(["diagnose", "--log-file", str(DOCKER_LOG)], tty=True).out
+    assert "\x1b[" not in Run(["diagnose", "--log-file", str(DOCKER_LOG), "--no-color"], tty=True).out
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in Run(["diagnose", "--log-file", str(DOCKER_LOG)], tty=True).out
+
+
+def test_log_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "evil.log"
+    log.write_bytes(b"toomanyrequests: You have reached your pull rate limit \x1b]0;pwned\x07 \x1b[2J\x07bell\n")
+    run = Run(["diagnose", "--log-file", str(log)])
+    assert "\x1b" not in run.out and "\x07" not in run.out
+
+
+def test_secrets_are_redacted_unless_asked(tmp_path: Path) -> None:
+    log = tmp_path / "secret.log"
+    log.write_text(
+        "+ docker login -u ci -p hunter2hunter2 registry.example.com\n"
+        "toomanyrequests: You have reached your pull rate limit AKIAIOSFODNN7EXAMPLE\n"
+    )
+    redacted = Run(["diagnose", "--log-file", str(log), "--format", "json"]).out
+    assert "AKIAIOSFODNN7EXAMPLE" not in redacted and "hunter2hunter2" not in redacted
+    assert "[REDACTED]" in redacted
+    shown = Run(["diagnose", "--log-file", str(log), "--format", "json", "--no-redact"]).out
+    assert "AKIAIOSFODNN7EXAMPLE" in shown
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose"])
+    assert exc.value.code == 2
+    assert "one of the arguments --build-id --log-file is required" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose", "--log-file", "x", "--fail-on", "fatal"])
+    assert exc.value.code == 2
+    assert "unknown severity 'fatal' (expected one of: info, warning, error, critical)" in capsys.readouterr().err
+
+
+def test_build_record_needs_log_file() -> None:
+    run = Run(["diagnose", "--build-id", "app:0f6c1a2b-1111", "--build-record", "x.json"])
+    assert run.code == 2
+    assert run.err == (
+        "codebuild-doctor: error: --build-record goes with --log-file (with --build-id the record is fetched)\n"
+    )
+
+
+def test_invalid_build_id_exits_2_before_any_aws_call() -> None:
+    run = Run(["diagnose", "--build-id", "not a build id", "--region", "us-east-1"])
+    assert run.code == 2
+    assert run.err.startswith("codebuild-doctor: error: invalid build id 'not a build id': expected <project>:<uuid>")
+
+
+def test_bad_rules_dir_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("id: bad\ntitle: a bad rule\nseverity: fatal\n")
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--rules-dir", str(tmp_path)])
+    assert run.code == 2
+    assert run.err.startswith(f"codebuild-doctor: error: {tmp_path / 'bad.yaml'}:")
+    assert "(rule bad): invalid rule:" in run.err
+
+
+def test_team_rule_replaces_shipped_rule(tmp_path: Path) -> None:
+    (tmp_path / "docker-hub-rate-limit.yaml").write_text(
+        "id: docker-hub-rate-limit\ntitle: Our own rate limit rule\nseverity: warning\ncategory: docker\n"
+        "priority: 99\nmatch:\n  any: ['toomanyrequests']\nsummary: use our mirror\nremediation: pull from mirror.example.com\n"
+    )
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--rules-dir", str(tmp_path), "--format", "json"])
+    finding = json.loads(run.out)["findings"][0]
+    assert (finding["title"], finding["remediation"]) == ("Our own rate limit rule", "pull from mirror.example.com")
+
+
+def test_rules_list() -> None:
+    run = Run(["rules", "list", "--format", "json"])
+    assert run.code == 0
+    ids = {r["id"] for r in json.loads(run.out)}
+    assert {"docker-hub-rate-limit", "ssm-parameter-access-denied", "command-execution-error"} <= ids
+
+
+def test_module_entry_point_and_version() -> None:
+    out = subprocess.run([sys.executable, "-m", "analyzer", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "codebuild-doctor 0.1.0"
+
+
+def test_diagnose_log_file_does_not_import_boto3() -> None:
+    code = (
+        "import sys, io; from analyzer.cli import main;"
+        f"main(['diagnose', '--log-file', {str(DOCKER_LOG)!r}], stdout=io.StringIO());"
+        "print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ})
+    assert out.stdout.strip() == "False False"
