@@ -8,6 +8,8 @@ stem to the findings the *whole* pack gives on it, root cause first::
 
     {"positive-x": [{"rule_id": "r", "lines": [12, null], "captures": {"k": "v"}}]}
 
+A positive case must rank its rule first, unless its stem ends with
+``-secondary`` (the rule fires, but another cause rightly ranks above it).
 ``lines`` lists the evidence line numbers in the log (``null`` for evidence from
 the record's phase contexts). This module only reads files; writing
 ``expected.json`` is left to ``scripts/update_expected.py``. It backs the test
