@@ -108,7 +108,12 @@ def rule_from_dict(
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise fail(f"{where}: {_schema_message(error)}", error.absolute_path)
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # Point at the misspelt key itself, not at the mapping that holds it.
+            unknown = [k for k in error.instance if k not in error.schema.get("properties", {})]
+            path += unknown[:1]
+        raise fail(f"{where}: {_schema_message(error)}", path)
 
     match = data["match"]
     default_phases = frozenset(match.get("phases", ()))
