@@ -439,3 +439,33 @@ class Diagnosis:
     def worst_severity(self) -> Severity | None:
         """The highest severity among the findings."""
         return max((f.severity for f in self.findings), default=None)
+
+
+@dataclass(frozen=True)
+class SkippedBuild:
+    """A build a scan could not diagnose, with the reason (it is reported, never dropped)."""
+
+    build_id: BuildId
+    reason: str
+    """What went wrong, e.g. 'access denied reading log stream ...: allow logs:GetLogEvents'."""
+    build: Build | None = None
+    """The record, when it could be fetched."""
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """The result of ``codebuild-doctor scan``: many builds' diagnoses over a time window."""
+
+    diagnoses: tuple[Diagnosis, ...]
+    """One per diagnosed build (each with its :attr:`Diagnosis.build`), newest first."""
+    skipped: tuple[SkippedBuild, ...] = ()
+    region: str | None = None
+    account: str | None = None
+    since: datetime | None = None
+    """Start of the window (builds that started at or after it)."""
+    until: datetime | None = None
+    """When the scan ran (end of the window)."""
+    projects: tuple[str, ...] = ()
+    """The projects scanned."""
+    statuses: tuple[str, ...] = ()
+    """The build statuses selected, e.g. ``FAILED``, ``FAULT``, ``TIMED_OUT``."""

@@ -1,0 +1,54 @@
+"""Renderers: the JSON report matches its published schema; every format renders."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from analyzer.engine import diagnose
+from analyzer.models import Build
+from analyzer.report import OutputFormat, render
+from analyzer.report.json import SCHEMA_VERSION
+from analyzer.rules import load_rules
+from tests.helpers import REPO
+
+SAMPLES = sorted((REPO / "fixtures" / "builds").iterdir())
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return json.loads(resources.files("analyzer.report").joinpath("diagnosis.schema.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def rules():  # type: ignore[no-untyped-def]
+    return load_rules().rules
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_json_report_validates_against_the_schema(sample, schema, rules) -> None:  # type: ignore[no-untyped-def]
+    record = json.loads((sample / "build.json").read_text())
+    record.setdefault("id", f"{record['projectName']}:00000000-0000-0000-0000-000000000000")
+    log = sample / "log.txt"
+    result = diagnose(rules, [log.read_bytes()] if log.exists() else None, Build.from_api(record))
+    data = json.loads(render(result, OutputFormat.JSON))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["findings"], "every sample build has a diagnosis"
+    assert data["root_cause"] == data["findings"][0]["rule_id"]
+
+
+def test_schema_rejects_a_report_missing_a_field(schema) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(jsonschema.ValidationError, match="'findings' is a required property"):
+        jsonschema.validate({"schema_version": "1.0", "tool": {"name": "codebuild-doctor", "version": "0"},
+                             "build": None, "log": None, "root_cause": None, "notes": [], "problems": []}, schema)  # fmt: skip
+
+
+@pytest.mark.parametrize("output_format", list(OutputFormat))
+def test_every_format_renders(output_format: OutputFormat, rules) -> None:  # type: ignore[no-untyped-def]
+    result = diagnose(rules, [(SAMPLES[0] / "log.txt").read_bytes()])
+    text = render(result, output_format)
+    assert "docker-hub-rate-limit" in text

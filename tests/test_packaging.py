@@ -1,0 +1,63 @@
+"""The wheel: it installs the package with the shipped rule pack and the demo's samples inside."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project built as a wheel and installed into a bare target directory."""
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check", "-w", str(dist), str(REPO)],
+        check=True,
+    )  # fmt: skip
+    (wheel,) = dist.glob("codebuild_doctor-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "analyzer/data/rules/docker/docker-hub-rate-limit.yaml" in names
+    assert "analyzer/rules/rule.schema.json" in names
+    assert "analyzer/report/diagnosis.schema.json" in names
+    assert "analyzer/data/demo/01-docker-hub-rate-limit/build.json" in names
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check", "--target", str(target), str(wheel)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+def _run(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def test_installed_wheel_loads_the_shipped_rules(installed: Path, tmp_path: Path) -> None:
+    where = _run(installed, "-c", "import analyzer.rules.loader as l; print(l.default_rules_dir())", cwd=tmp_path)
+    assert where.stdout.strip() == str(installed / "analyzer" / "data" / "rules")
+    listed = _run(installed, "-m", "analyzer", "rules", "list", "--format", "json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    shipped = {p.stem for p in (REPO / "rules").rglob("*.yaml")}
+    assert {rule["id"] for rule in json.loads(listed.stdout)} == shipped
+
+
+def test_installed_wheel_diagnoses_a_log(installed: Path, tmp_path: Path) -> None:
+    log = REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt"
+    run = _run(installed, "-m", "analyzer", "diagnose", "--log-file", str(log), "--format", "json", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert json.loads(run.stdout)["root_cause"] == "docker-hub-rate-limit"
+
+
+def test_installed_wheel_finds_the_demo_samples(installed: Path, tmp_path: Path) -> None:
+    code = "import analyzer.demo as d; print(d.default_samples_dir()); print(len(d.load_samples()))"
+    run = _run(installed, "-c", code, cwd=tmp_path)
+    assert run.stdout.split() == [str(installed / "analyzer" / "data" / "demo"), "4"]
