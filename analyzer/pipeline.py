@@ -58,6 +58,10 @@ def diagnose_build(
     from analyzer.sources.codebuild import log_sources_for
 
     sources, notes = log_sources_for(build, logs_client, s3_client)
+    if build.status == "IN_PROGRESS":
+        notes.insert(0, "the build is still in progress: its log and record may be incomplete")
+    elif build.status == "SUCCEEDED":
+        notes.insert(0, "the build succeeded: findings, if any, did not fail it")
     failure: SourceError | None = None
     for source in sources:
         try:
