@@ -58,3 +58,33 @@ def test_log_read_from_s3_when_cloudwatch_is_disabled(moto_endpoint: str) -> Non
     command = next(f for f in report["findings"] if f["rule_id"] == "command-execution-error")
     assert command["captures"] == {"command": "docker pull redis:7", "exit_status": "1"}
     assert 7 in command["line_numbers"]
+
+
+def test_s3_copy_used_when_the_cloudwatch_stream_is_gone(moto_endpoint: str) -> None:
+    record = failed_record(
+        "both-logged",
+        "BUILD",
+        "COMMAND_EXECUTION_ERROR",
+        "Error while executing command: docker pull redis:7. Reason: exit status 1",
+    )
+    build_id = seed_build(moto_endpoint, record, LOG, s3_bucket=BUCKET)  # CloudWatch and S3
+    uuid = build_id.split(":", 1)[1]
+    group = "/aws/codebuild/both-logged"
+    clients(moto_endpoint)[1].delete_log_stream(logGroupName=group, logStreamName=uuid)
+
+    with recorded_api_calls() as calls:
+        run = diagnose(build_id)
+
+    assert run.status == 1, run.stderr
+    assert run.stderr == ""
+    assert calls == [("codebuild", "BatchGetBuilds"), ("logs", "GetLogEvents"), ("s3", "GetObject")]
+    report = run.report
+    assert report["log"]["source"] == f"s3://{BUCKET}/logs/{uuid}.gz"
+    assert report["log"]["lines"] == len(LOG)
+    assert report["notes"] == [
+        f"no log: log stream {uuid} not found in log group {group}; the log may have expired "
+        "(the group's retention), been deleted, or never been written (builds that fail in "
+        "PROVISIONING have no log)"
+    ]
+    assert report["root_cause"] == "docker-hub-rate-limit"
+    assert report["findings"][0]["line_numbers"] == [4]
