@@ -73,10 +73,16 @@ def diagnose_build(
             failure = failure or exc
             notes.append(f"log not read: {exc.message}")
             continue
-        return (
-            engine.diagnose(rules, chunks, build, log_source=source.description, notes=notes, options=options),
-            None,
-        )
+        try:
+            return (
+                engine.diagnose(rules, chunks, build, log_source=source.description, notes=notes, options=options),
+                None,
+            )
+        except SourceError as exc:
+            # A later page failed (throttled, denied, expired mid-read): what was matched so far
+            # is lost with the generator, so fall back like a failure on the first page.
+            failure = failure or exc
+            notes.append(f"log not read: {exc.message}")
     if sources and len(notes) == len(sources) and failure is None:
         notes.append("diagnosed from the build record only")
     return engine.diagnose(rules, None, build, notes=notes, options=options), failure

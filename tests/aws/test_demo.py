@@ -1,0 +1,40 @@
+"""``codebuild-doctor demo``: its own moto server, the four sample builds, one JSON report each."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from awshelp import run_cli
+
+pytestmark = pytest.mark.aws
+
+COMMAND_LINE = re.compile(
+    r"^\$ codebuild-doctor diagnose --build-id (\S+) --endpoint-url http://127\.0\.0\.1:\d+$", re.M
+)
+
+
+def test_demo_diagnoses_the_four_samples_in_order() -> None:
+    run = run_cli("demo", "--format", "json")
+
+    assert run.status == 0, run.stderr
+    assert re.fullmatch(
+        r"codebuild-doctor demo: moto server at http://127\.0\.0\.1:\d+, 4 sample failed builds\n", run.stderr
+    )
+    build_ids = COMMAND_LINE.findall(run.stdout)
+    documents = COMMAND_LINE.split(run.stdout)
+    assert documents[0].strip() == ""
+    reports = [json.loads(text) for text in documents[2::2]]  # split keeps the captured id
+    assert [r["build"]["build_id"] for r in reports] == build_ids
+    assert [r["build"]["project"] for r in reports] == ["storefront-api", "payments-worker", "docs-site", "storefront-web"]
+    assert [r["root_cause"] for r in reports] == [
+        "docker-hub-rate-limit",
+        "ssm-parameter-access-denied",
+        "docker-hub-rate-limit",
+        "command-execution-error",
+    ]
+    # The third sample died in PROVISIONING: no log stream, diagnosed from the record.
+    assert [r["log"] is None for r in reports] == [False, False, True, False]
+    assert reports[0]["findings"][0]["line_numbers"] == [44]
+    assert reports[1]["findings"][0]["captures"]["parameter_name"] == "/payments/dockerhub-token"
