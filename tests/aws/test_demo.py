@@ -36,5 +36,5 @@ def test_demo_diagnoses_the_four_samples_in_order() -> None:
     ]
     # The third sample died in PROVISIONING: no log stream, diagnosed from the record.
     assert [r["log"] is None for r in reports] == [False, False, True, False]
-    assert reports[0]["findings"][0]["line_numbers"] == [44]
+    assert reports[0]["findings"][0]["line_numbers"] == [34, 44]  # the token request and the manifest request
     assert reports[1]["findings"][0]["captures"]["parameter_name"] == "/payments/dockerhub-token"
