@@ -48,7 +48,8 @@ def translate_client_error(exc: Any, action: str, what: str) -> SourceError:
     error = getattr(exc, "response", {}).get("Error", {})
     code = error.get("Code", "")
     message = error.get("Message", "") or str(exc)
-    if code in ACCESS_DENIED_CODES or "not authorized" in message:
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in ACCESS_DENIED_CODES or status == 403 or "not authorized" in message:
         return AccessDenied(
             f"access denied reading {what}: {message}",
             action=action,
