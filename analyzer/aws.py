@@ -6,6 +6,7 @@ is imported here lazily, so ``diagnose --log-file`` never pays for it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,6 @@ class AwsClients:
         """The client for ``service`` (``codebuild``, ``logs``, ``s3``), built once."""
         if service not in self._clients:
             from botocore.config import Config
-
-            import os
 
             attempts = self.options.max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS", "5") or 5)
             config = Config(
