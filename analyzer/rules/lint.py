@@ -26,7 +26,9 @@ check                  severity  what it finds
 =====================  ========  ===========================================================
 
 Everything here is pure except :func:`lint_paths`, which reads the files.
-See ``/work/shared/notes/performance.md`` for the measurements behind the last two checks.
+The last two checks follow the measured traps of backtracking engines (a leading greedy class
+is quadratic on a 200 KB line, nested quantifiers are exponential); the ``regex`` timeout only
+bounds the damage.
 """
 
 from __future__ import annotations
@@ -270,9 +272,7 @@ def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any
     Names in :data:`~analyzer.rules.templates.TEMPLATE_GLOBALS` and Jinja2's own globals
     (``range``, ...) are always defined. A template that reads ``captures`` uses them all.
     """
-    import jinja2.nodes
-
-    from analyzer.rules.templates import _ENV, TEMPLATE_GLOBALS, undeclared_names
+    from analyzer.rules.templates import BUILTIN_NAMES, TEMPLATE_GLOBALS, assigned_names, undeclared_names
 
     captured: dict[str, int] = {}
     for path, pattern in _patterns(data):
@@ -281,7 +281,7 @@ def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any
         compiled = next((p.regex for p in rule.patterns if p.regex.pattern == pattern), None)
         for name in compiled.groupindex if compiled is not None else ():
             captured.setdefault(name, _line(lines, path))
-    always = set(TEMPLATE_GLOBALS) | set(_ENV.globals)
+    always = set(TEMPLATE_GLOBALS) | set(BUILTIN_NAMES)
     used: set[str] = set()
     problems = []
     for field in ("summary", "remediation"):
@@ -289,8 +289,7 @@ def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any
         used |= names
         # A name set in only some branches ({% if %}{% set x = ... %}) still counts as undeclared
         # for Jinja2; the template defines it, so it is not a capture.
-        assigned = {n.name for n in _ENV.parse(data[field]).find_all(jinja2.nodes.Name) if n.ctx == "store"}
-        for name in sorted(names - always - assigned - set(captured)):
+        for name in sorted(names - always - assigned_names(data[field]) - set(captured)):
             problems.append(
                 _p(
                     _line(lines, (field,)),
