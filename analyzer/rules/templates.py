@@ -36,3 +36,14 @@ def compile_template(text: str) -> Template:
 def undeclared_names(text: str) -> set[str]:
     """Names a template reads that it does not define itself (for ``rules lint``)."""
     return set(jinja2.meta.find_undeclared_variables(_ENV.parse(text)))
+
+
+BUILTIN_NAMES = frozenset(_ENV.globals)
+"""Names Jinja2 itself defines in every template (``range``, ``dict``, ``namespace``...)."""
+
+
+def assigned_names(text: str) -> set[str]:
+    """Names a template assigns itself (``{% set %}``, ``{% for %}``), even in one branch only."""
+    import jinja2.nodes
+
+    return {node.name for node in _ENV.parse(text).find_all(jinja2.nodes.Name) if node.ctx == "store"}

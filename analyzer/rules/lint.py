@@ -1,0 +1,564 @@
+"""``rules lint``: every problem of a set of rule files, each with file:line, rule id and check name.
+
+The loader stops at a rule's first error; lint goes on. For each file it reports
+the loader's error (YAML syntax, schema, regex compile, template syntax, one per
+file, as the loader's ``collect_errors`` does) and then runs the semantic checks
+below on the file's data, so one run shows every problem of every file.
+
+=====================  ========  ===========================================================
+check                  severity  what it finds
+=====================  ========  ===========================================================
+``yaml``               error     unreadable file or YAML syntax error
+``schema``             error     a violation of ``rule.schema.json`` (misspelt key, ...)
+``regex``              error     a pattern that does not compile
+``template``           error     a summary/remediation that is not valid Jinja2
+``duplicate-id``       error     two files of one directory (or of the PATHs given) with one id
+``file-name``          error     the file is not named ``<id>.yaml``
+``undefined-capture``  error     a template reads a name no pattern captures (it renders empty)
+``unused-capture``     warning   a named group no template reads
+``reference``          error     a reference URL that is not ``https://host/...`` or has spaces;
+                                 warning for the CodeBuild troubleshooting page without ``#anchor``
+``backtracking``       error     nested quantifiers (``(a+)+``, ``(\\w+\\s?)*``, ``(.*)*``) or a
+                                 quantified alternation of overlapping branches (``(a|aa)+``):
+                                 exponential time on a near-miss line
+``leading-wildcard``   warning   an unanchored pattern starting with an unbounded class
+                                 (``.*``, ``.+``, ``\\S*``): quadratic on long lines
+=====================  ========  ===========================================================
+
+Everything here is pure except :func:`lint_paths`, which reads the files.
+The last two checks follow the measured traps of backtracking engines (a leading greedy class
+is quadratic on a 200 KB line, nested quantifiers are exponential); the ``regex`` timeout only
+bounds the damage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from analyzer.errors import RuleError
+from analyzer.models import Rule
+
+try:  # Python 3.11+: the parser behind ``re`` (the ``regex`` module has no public parse tree).
+    import re._constants as _c  # type: ignore[import-not-found]
+    import re._parser as _parser  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_constants as _c  # type: ignore[no-redef]
+    import sre_parse as _parser  # type: ignore[no-redef]
+
+ERROR = "error"
+WARNING = "warning"
+
+CHECKS: dict[str, str] = {
+    "yaml": ERROR,
+    "schema": ERROR,
+    "regex": ERROR,
+    "template": ERROR,
+    "duplicate-id": ERROR,
+    "file-name": ERROR,
+    "undefined-capture": ERROR,
+    "unused-capture": WARNING,
+    "reference": ERROR,
+    "backtracking": ERROR,
+    "leading-wildcard": WARNING,
+}
+"""Every check's name and its default severity (``reference`` also warns; see above)."""
+
+TROUBLESHOOTING_PAGE = "docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html"
+"""CodeBuild's one long troubleshooting page: a link to it must name its entry (``#anchor``)."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem lint found in a rule file."""
+
+    path: str
+    line: int
+    """1-based line in ``path`` (0 when unknown, e.g. an unreadable file)."""
+    rule_id: str
+    """The rule's id, or ``-`` when the file has none."""
+    check: str
+    """A key of :data:`CHECKS`."""
+    message: str
+    severity: str = ERROR
+    """``error`` or ``warning``."""
+
+    def format(self) -> str:
+        """``path:line: [check] rule-id: message`` (``warning:`` prefixed to warnings' messages)."""
+        prefix = "warning: " if self.severity == WARNING else ""
+        return f"{self.path}:{self.line}: [{self.check}] {self.rule_id}: {prefix}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as a JSON object."""
+        return asdict(self)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One rule file as lint sees it: its data and line map, and the rule if it compiled."""
+
+    path: str
+    data: Any
+    lines: Mapping[tuple[Any, ...], int]
+    rule: Rule | None
+    error: RuleError | None
+    group: str
+    """The PATH argument the file was found under (duplicate ids are checked within one group)."""
+
+
+def read_rule_file(path: Path, group: str = "") -> RuleFile:
+    """Read, parse and compile one file, keeping the loader's error instead of raising it."""
+    from analyzer.errors import Location
+    from analyzer.rules.loader import parse_yaml, rule_from_dict
+
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        error = RuleError(f"cannot read rule file: {exc}", Location(name))
+        return RuleFile(name, None, {}, None, error, group)
+    try:
+        data, lines = parse_yaml(text, name)
+    except RuleError as error:
+        return RuleFile(name, None, {}, None, error, group)
+    try:
+        return RuleFile(name, data, lines, rule_from_dict(data, name, lines), None, group)
+    except RuleError as error:
+        return RuleFile(name, data, lines, None, error, group)
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[RuleFile], list[Problem]]:
+    """Rule files under each path (a file, or a directory searched for ``*.yaml``/``*.yml``).
+
+    A path that does not exist is a problem of check ``yaml`` at line 0.
+    """
+    from analyzer.rules.loader import rule_files
+
+    files: list[RuleFile] = []
+    problems: list[Problem] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(read_rule_file(p, str(path)) for p in rule_files(path))
+        elif path.is_file():
+            files.append(read_rule_file(path, "<files>"))
+        else:
+            problems.append(Problem(str(path), 0, "-", "yaml", "no such file or directory"))
+    return files, problems
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def lint_files(files: Sequence[RuleFile]) -> list[Problem]:
+    """Every problem of ``files``, sorted by path, line and check."""
+    problems: list[Problem] = []
+    for file in files:
+        problems.extend(check_file(file))
+    problems.extend(check_duplicate_ids(files))
+    return sorted(set(problems))
+
+
+def lint_paths(paths: Iterable[Path]) -> tuple[list[Problem], int]:
+    """Lint the rule files under ``paths``; returns the problems and the number of files read."""
+    files, problems = collect_files(paths)
+    return sorted(set(problems + lint_files(files))), len(files)
+
+
+def check_file(file: RuleFile) -> list[Problem]:
+    """The loader's error (if any) plus every semantic check that can run on the file's data."""
+    data = file.data if isinstance(file.data, dict) else {}
+    rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
+    problems: list[Problem] = []
+
+    def add(line: int | None, check: str, message: str, severity: str | None = None) -> None:
+        problems.append(Problem(file.path, line or 0, rule_id, check, message, severity or CHECKS[check]))
+
+    semantic = [
+        *check_file_name(file.path, data),
+        *check_references(data, file.lines),
+        *check_pattern_shapes(data, file.lines),
+    ]
+    if file.rule is not None:
+        semantic += check_captures(file.rule, data, file.lines)
+    if file.error is not None:
+        line = file.error.location.line if file.error.location else None
+        # The schema also refuses a non-https or spaced URL; the reference check says it better.
+        if not any(p.check == "reference" and p.line == line for p in semantic):
+            add(line, _loader_check(file.error.message), file.error.message)
+    problems.extend(Problem(file.path, p.line, rule_id, p.check, p.message, p.severity) for p in semantic)
+    return problems
+
+
+def _loader_check(message: str) -> str:
+    if message.startswith(("YAML syntax error", "cannot read")):
+        return "yaml"
+    if message.startswith("pattern does not compile"):
+        return "regex"
+    if "template error" in message:
+        return "template"
+    return "schema"
+
+
+def check_duplicate_ids(files: Sequence[RuleFile]) -> list[Problem]:
+    """Two files of one group with one id: every file after the first is a problem at its ``id:`` line."""
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for file in files:
+        if not isinstance(file.data, dict) or not isinstance(file.data.get("id"), str):
+            continue
+        key = (file.group, file.data["id"])
+        if key in seen:
+            problems.append(
+                Problem(
+                    file.path,
+                    file.lines.get(("id",), 1),
+                    key[1],
+                    "duplicate-id",
+                    f"duplicate rule id {key[1]!r} (also in {seen[key]})",
+                )
+            )
+        else:
+            seen[key] = file.path
+    return problems
+
+
+def check_file_name(path: str, data: Mapping[str, Any]) -> list[Problem]:
+    """The file must be named after the rule's id (``<id>.yaml`` or ``<id>.yml``)."""
+    rule_id = data.get("id")
+    stem = Path(path).stem
+    if not isinstance(rule_id, str) or stem == rule_id:
+        return []
+    return [_p(1, rule_id, "file-name", f"file name {Path(path).name!r} does not match the id: name it '{rule_id}.yaml'")]
+
+
+def _p(line: int | None, rule_id: str, check: str, message: str, severity: str | None = None) -> Problem:
+    # The caller's file path is filled in by check_file.
+    return Problem("", line or 0, rule_id, check, message, severity or CHECKS[check])
+
+
+def _patterns(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Each pattern string of the rule's data with its key path (for its line)."""
+    match = data.get("match")
+    if not isinstance(match, dict):
+        return
+    for key in ("any", "all", "exclude"):
+        items = match.get(key)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                yield ("match", key, index), item
+            elif isinstance(item, dict) and isinstance(item.get("pattern"), str):
+                yield ("match", key, index, "pattern"), item["pattern"]
+
+
+def _line(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...]) -> int:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 0)
+
+
+def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:
+    """Template names no pattern captures (error) and captures no template reads (warning).
+
+    Names in :data:`~analyzer.rules.templates.TEMPLATE_GLOBALS` and Jinja2's own globals
+    (``range``, ...) are always defined. A template that reads ``captures`` uses them all.
+    """
+    from analyzer.rules.templates import BUILTIN_NAMES, TEMPLATE_GLOBALS, assigned_names, undeclared_names
+
+    captured: dict[str, int] = {}
+    for path, pattern in _patterns(data):
+        if path[1] == "exclude":
+            continue  # an exclusion's groups are never captured
+        compiled = next((p.regex for p in rule.patterns if p.regex.pattern == pattern), None)
+        for name in compiled.groupindex if compiled is not None else ():
+            captured.setdefault(name, _line(lines, path))
+    always = set(TEMPLATE_GLOBALS) | set(BUILTIN_NAMES)
+    used: set[str] = set()
+    problems = []
+    for field in ("summary", "remediation"):
+        names = undeclared_names(data[field])
+        used |= names
+        # A name set in only some branches ({% if %}{% set x = ... %}) still counts as undeclared
+        # for Jinja2; the template defines it, so it is not a capture.
+        for name in sorted(names - always - assigned_names(data[field]) - set(captured)):
+            problems.append(
+                _p(
+                    _line(lines, (field,)),
+                    rule.id,
+                    "undefined-capture",
+                    f"{field} uses '{name}' but no pattern has a group (?P<{name}>...); it would render empty",
+                )
+            )
+    if "captures" not in used:
+        for name, line in sorted(captured.items()):
+            if name not in used:
+                problems.append(
+                    _p(line, rule.id, "unused-capture", f"group '{name}' is captured but no template uses it")
+                )
+    return problems
+
+
+def check_references(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:
+    """Each reference: a title, an ``https://host/...`` URL without spaces, and for the CodeBuild
+    troubleshooting page, the ``#anchor`` of the entry (a warning)."""
+    rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
+    references = data.get("references")
+    problems: list[Problem] = []
+    if not isinstance(references, list):
+        return problems
+    for index, ref in enumerate(references):
+        if not isinstance(ref, dict):
+            continue
+        url = ref.get("url")
+        line = _line(lines, ("references", index, "url"))
+        if not isinstance(ref.get("title"), str) or not ref["title"].strip():
+            problems.append(_p(_line(lines, ("references", index)), rule_id, "reference", "reference has no title"))
+        if not isinstance(url, str):
+            continue
+        parts = urlsplit(url.strip())
+        if re.search(r"\s", url.strip()):
+            problems.append(_p(line, rule_id, "reference", f"URL contains whitespace: {url!r}"))
+        elif parts.scheme != "https":
+            problems.append(_p(line, rule_id, "reference", f"URL is not https: {url!r}"))
+        elif "." not in parts.netloc:
+            problems.append(_p(line, rule_id, "reference", f"URL has no host: {url!r}"))
+        elif url.endswith("#"):
+            problems.append(_p(line, rule_id, "reference", f"URL has an empty #anchor: {url!r}"))
+        elif f"{parts.netloc}{parts.path}" == TROUBLESHOOTING_PAGE and not parts.fragment:
+            problems.append(
+                _p(
+                    line,
+                    rule_id,
+                    "reference",
+                    "links the whole CodeBuild troubleshooting page: add the #anchor of the entry",
+                    WARNING,
+                )
+            )
+    return problems
+
+
+# --- catastrophic backtracking -------------------------------------------------------------------
+
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
+_ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
+_SAMPLE = [chr(c) for c in range(32, 127)] + ["\t", "é", "\u00a0"]
+"""Characters on which two branches' first characters are compared."""
+
+
+def check_pattern_shapes(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:
+    """Patterns shaped for catastrophic backtracking (see the module docstring)."""
+    rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
+    problems = []
+    for path, pattern in _patterns(data):
+        for check, message in pattern_shape_problems(pattern):
+            problems.append(_p(_line(lines, path), rule_id, check, f"{message}: {pattern!r}"))
+    return problems
+
+
+def pattern_shape_problems(pattern: str) -> list[tuple[str, str]]:
+    """``(check, message)`` for each risky shape of one pattern; ``[]`` if it cannot be parsed.
+
+    Parsed with Python's ``re`` parser (group names stripped, since the ``regex`` module
+    allows a name twice); syntax only ``regex`` knows (``\\p{L}``...) is not analysed.
+    """
+    try:
+        tree = _parser.parse(_NAMED_GROUP.sub("(", pattern))
+    except Exception:  # noqa: BLE001 - regex-only syntax, or invalid (the regex check reports that)
+        return []
+    found: list[tuple[str, str]] = []
+    _walk(list(tree), found, inside_repeat=False)
+    first = _first_consuming(list(tree))
+    if first is not None and first[0] in _REPEATS:
+        low, high, body = first[1]
+        if high == _c.MAXREPEAT and _broad_class(list(body)):
+            found.append(
+                (
+                    "leading-wildcard",
+                    f"starts with an unbounded {_describe(first)} and no ^ anchor: quadratic on long lines",
+                )
+            )
+    return list(dict.fromkeys(found))
+
+
+def _walk(items: list[Any], found: list[tuple[str, str]], inside_repeat: bool) -> None:
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, body = arg
+            body = list(body)
+            if high == _c.MAXREPEAT or high > 10:
+                flat = _unwrap(body)
+                core = [item for item in flat if not _nullable([item])]
+                optional = [item for item in flat if _nullable([item])]
+                if _nullable(body):
+                    found.append(("backtracking", "a quantified group that can match the empty string (like (.*)*)"))
+                elif len(core) == 1 and core[0][0] in _REPEATS and core[0][1][1] == _c.MAXREPEAT:
+                    found.append(("backtracking", "nested quantifiers (like (a+)+ or (\\w+\\s?)*)"))
+                elif len(core) == 1 and any(_first_chars([core[0]]) & _first_chars([o]) for o in optional):
+                    # (a|aa)+ is parsed as (a(?:|a))+: one iteration or two match the same text.
+                    found.append(("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)"))
+                elif _overlapping_branches(body):
+                    found.append(("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)"))
+            _walk(body, found, True)
+        elif op is _c.SUBPATTERN:
+            _walk(list(arg[-1]), found, inside_repeat)
+        elif op is _c.BRANCH:
+            for branch in arg[1]:
+                _walk(list(branch), found, inside_repeat)
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            _walk(list(arg[1]), found, inside_repeat)
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            continue  # an atomic group never backtracks into itself
+
+
+def _unwrap(items: list[Any]) -> list[Any]:
+    """A body that is one plain group, unwrapped."""
+    while len(items) == 1 and items[0][0] is _c.SUBPATTERN:
+        items = list(items[0][1][-1])
+    return items
+
+
+def _overlapping_branches(body: list[Any]) -> bool:
+    body = _unwrap(body)
+    if len(body) == 1 and body[0][0] is _c.IN:
+        return False  # (?:a|b) is parsed as the class [ab]
+    if not (len(body) == 1 and body[0][0] is _c.BRANCH):
+        return False
+    firsts = [_first_chars(list(branch)) for branch in body[0][1][1]]
+    for i, a in enumerate(firsts):
+        for b in firsts[i + 1 :]:
+            if a & b:
+                return True
+    return False
+
+
+def _nullable(items: list[Any]) -> bool:
+    """Whether ``items`` can match the empty string."""
+    for op, arg in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op in _REPEATS:
+            if arg[0] > 0 and not _nullable(list(arg[2])):
+                return False
+        elif op is _c.SUBPATTERN:
+            if not _nullable(list(arg[-1])):
+                return False
+        elif op is _c.BRANCH:
+            if not any(_nullable(list(b)) for b in arg[1]):
+                return False
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            if not _nullable(list(arg)):
+                return False
+        elif op is _c.GROUPREF:
+            continue
+        else:
+            return False
+    return True
+
+
+def _first_consuming(items: list[Any]) -> Any | None:
+    """The first item that consumes a character, ``None`` when the pattern is anchored at ``^``."""
+    for op, arg in items:
+        if op is _c.AT:
+            if arg in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
+                return None
+            continue
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op is _c.SUBPATTERN:
+            inner = _unwrap([(op, arg)])
+            if inner and inner[0][0] is not _c.BRANCH:
+                return _first_consuming(inner)
+        return (op, arg)
+    return None
+
+
+def _broad_class(body: list[Any]) -> bool:
+    """One character matcher that matches most printable characters (``.``, ``\\S``, ``\\w``, ``[^']``)."""
+    body = _unwrap(body)
+    if len(body) != 1 or body[0][0] not in (_c.ANY, _c.IN, _c.NOT_LITERAL):
+        return False
+    return sum(_char_matches(body[0], c) for c in _SAMPLE) >= 60
+
+
+def _describe(item: Any) -> str:
+    low, high, body = item[1]
+    op, arg = _unwrap(list(body))[0]
+    if op is _c.ANY:
+        what = "."
+    elif op is _c.IN and len(arg) == 1 and arg[0][0] is _c.CATEGORY:
+        what = {_c.CATEGORY_NOT_SPACE: "\\S", _c.CATEGORY_WORD: "\\w", _c.CATEGORY_SPACE: "\\s"}.get(
+            arg[0][1], "class"
+        )
+    else:
+        what = "[...]"
+    return f"{what}{'*' if low == 0 else '+'}"
+
+
+def _first_chars(items: list[Any]) -> set[str]:
+    """Sample characters the sequence ``items`` can start with."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op in _ZERO_WIDTH:
+            continue
+        if op in _REPEATS:
+            chars |= _first_chars(list(arg[2]))
+            if arg[0] > 0 and not _nullable(list(arg[2])):
+                return chars
+            continue
+        if op is _c.SUBPATTERN:
+            chars |= _first_chars(list(arg[-1]))
+            if not _nullable(list(arg[-1])):
+                return chars
+            continue
+        if op is _c.BRANCH:
+            for branch in arg[1]:
+                chars |= _first_chars(list(branch))
+            if not any(_nullable(list(b)) for b in arg[1]):
+                return chars
+            continue
+        return chars | {c for c in _SAMPLE if _char_matches((op, arg), c)}
+    return chars
+
+
+def _char_matches(item: Any, char: str) -> bool:
+    op, arg = item
+    if op is _c.ANY:
+        return char != "\n"
+    if op is _c.LITERAL:
+        return ord(char) == arg
+    if op is _c.NOT_LITERAL:
+        return ord(char) != arg
+    if op is _c.IN:
+        negate = any(o is _c.NEGATE for o, _ in arg)
+        hit = any(_class_item(o, a, char) for o, a in arg if o is not _c.NEGATE)
+        return hit != negate
+    return True  # unknown: assume it may overlap
+
+
+def _class_item(op: Any, arg: Any, char: str) -> bool:
+    if op is _c.LITERAL:
+        return ord(char) == arg
+    if op is _c.RANGE:
+        return arg[0] <= ord(char) <= arg[1]
+    if op is _c.CATEGORY:
+        name = str(arg).lower()
+        tests = {
+            "category_digit": char.isdigit(),
+            "category_not_digit": not char.isdigit(),
+            "category_space": char.isspace(),
+            "category_not_space": not char.isspace(),
+            "category_word": char.isalnum() or char == "_",
+            "category_not_word": not (char.isalnum() or char == "_"),
+        }
+        return tests.get(name, True)
+    return True

@@ -1,0 +1,241 @@
+"""``rules lint``: each check fires on a rule that has the problem and stays quiet on one that has not."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import main
+from analyzer.rules.lint import CHECKS, lint_paths, pattern_shape_problems
+
+GOOD = textwrap.dedent(
+    """\
+    id: my-rule
+    title: My rule title
+    severity: error
+    category: custom
+    match:
+      any:
+        - 'boom (?P<what>\\w+)'
+    summary: Boom {{ what }} in {{ phase }}.
+    remediation: |
+      Fix the {{ what }}.
+    references:
+      - title: Troubleshooting
+        url: https://docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html#troubleshooting-x
+    """
+)
+
+
+def lint(tmp_path: Path, text: str, name: str = "my-rule.yaml") -> list[str]:
+    """The formatted problems of one rule file, with paths relative to ``tmp_path``."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    problems, _count = lint_paths([tmp_path])
+    return [p.format().replace(f"{tmp_path}/", "") for p in problems]
+
+
+def test_good_rule_is_clean(tmp_path):
+    assert lint(tmp_path, GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("title: My rule title", "title: [unclosed"), "my-rule.yaml:3: [yaml] -: YAML syntax error: expected ',' or ']', but got ':'"),
+        (("summary:", "sumary:"), "my-rule.yaml:8: [schema] my-rule: (top level): unknown key ('sumary' was unexpected)"),
+        (("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+'"), "my-rule.yaml:7: [regex] my-rule: pattern does not compile: missing ) at position 17: 'boom (?P<what>\\\\w+'"),
+        (("Fix the {{ what }}.", "Fix the {% if what %}."), "my-rule.yaml:10: [template] my-rule: remediation: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."),
+    ],
+    ids=["yaml", "schema", "regex", "template"],
+)
+def test_loader_errors_are_checks(tmp_path, change, expected):
+    assert lint(tmp_path, GOOD.replace(*change)) == [expected]
+
+
+def test_every_file_is_reported_not_only_the_first(tmp_path):
+    (tmp_path / "a-rule.yaml").write_text(GOOD.replace("my-rule", "a-rule").replace("severity: error", "severity: fatal"))
+    assert lint(tmp_path, GOOD.replace("summary:", "sumary:")) == [
+        "a-rule.yaml:3: [schema] a-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
+        "my-rule.yaml:8: [schema] my-rule: (top level): unknown key ('sumary' was unexpected)",
+    ]
+
+
+def test_duplicate_id(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "my-rule.yaml").write_text(GOOD)
+    assert lint(tmp_path, GOOD) == [
+        f"my-rule.yaml:1: [duplicate-id] my-rule: duplicate rule id 'my-rule' (also in a/my-rule.yaml)"
+    ]
+
+
+def test_same_id_in_two_directories_is_an_override_not_a_duplicate(tmp_path):
+    for sub in ("shipped", "team"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "my-rule.yaml").write_text(GOOD)
+    assert lint_paths([tmp_path / "shipped", tmp_path / "team"]) == ([], 2)
+
+
+def test_file_name(tmp_path):
+    assert lint(tmp_path, GOOD, name="other.yaml") == [
+        "other.yaml:1: [file-name] my-rule: file name 'other.yaml' does not match the id: name it 'my-rule.yaml'"
+    ]
+    (tmp_path / "other.yaml").unlink()
+    assert lint(tmp_path, GOOD.replace("id: my-rule", "id: other"), name="other.yml") == []
+
+
+def test_undefined_capture(tmp_path):
+    assert lint(tmp_path, GOOD.replace("Fix the {{ what }}.", "Fix the {{ what }} at {{ wher }}.")) == [
+        "my-rule.yaml:9: [undefined-capture] my-rule: remediation uses 'wher' but no pattern has a group "
+        "(?P<wher>...); it would render empty"
+    ]
+
+
+def test_names_the_template_sets_itself_or_globals_are_not_captures(tmp_path):
+    text = GOOD.replace(
+        "Fix the {{ what }}.",
+        "{% if what %}{% set thing = what %}{% endif %}Fix {{ thing }} of {{ build.project }} x{{ count }} {{ region }}.",
+    )
+    assert lint(tmp_path, text) == []
+
+
+def test_unused_capture_is_a_warning(tmp_path):
+    text = GOOD.replace("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+) (?P<extra>\\d+)'")
+    assert lint(tmp_path, text) == [
+        "my-rule.yaml:7: [unused-capture] my-rule: warning: group 'extra' is captured but no template uses it"
+    ]
+    assert lint(tmp_path, text.replace("Fix the {{ what }}.", "Fix {{ captures }}.")) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://example.com/x", "[reference] my-rule: URL is not https: 'http://example.com/x'"),
+        ("'https://example.com/a b'", "[reference] my-rule: URL contains whitespace: 'https://example.com/a b'"),
+        ("https://localhost", "[reference] my-rule: URL has no host: 'https://localhost'"),
+        ("https://example.com/x#", "[reference] my-rule: URL has an empty #anchor: 'https://example.com/x#'"),
+        (
+            "https://docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html",
+            "[reference] my-rule: warning: links the whole CodeBuild troubleshooting page: add the #anchor of the entry",
+        ),
+    ],
+    ids=["http", "space", "no-host", "empty-anchor", "troubleshooting-page"],
+)
+def test_reference(tmp_path, url, expected):
+    text = GOOD.replace(
+        "https://docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html#troubleshooting-x", url
+    )
+    # The schema refuses the first two too; lint reports them once, as a reference problem.
+    assert lint(tmp_path, text) == [f"my-rule.yaml:13: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("(a+)+b", [("backtracking", "nested quantifiers (like (a+)+ or (\\w+\\s?)*)")]),
+        ("x(\\w+\\s?)*y", [("backtracking", "nested quantifiers (like (a+)+ or (\\w+\\s?)*)")]),
+        ("x(.*)*y", [("backtracking", "a quantified group that can match the empty string (like (.*)*)")]),
+        ("x(a|aa)+y", [("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)")]),
+        ("x(?:\\d|\\w+)+y", [("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)")]),
+        (".*failed", [("leading-wildcard", "starts with an unbounded .* and no ^ anchor: quadratic on long lines")]),
+        ("(?i).+failed", [("leading-wildcard", "starts with an unbounded .+ and no ^ anchor: quadratic on long lines")]),
+        ("\\S*: failed", [("leading-wildcard", "starts with an unbounded \\S* and no ^ anchor: quadratic on long lines")]),
+        ("(?<!')[^:]+: failed", [("leading-wildcard", "starts with an unbounded [...]+ and no ^ anchor: quadratic on long lines")]),
+    ],
+)
+def test_risky_shapes(pattern, expected):
+    assert pattern_shape_problems(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^.*failed",  # anchored: one attempt per line
+        "failed: (.*)$",
+        "(?:\\s+\\S+)*x",  # each iteration starts with a space: one way to match
+        "(?:[\\w.-]+/)+x",
+        "(?:foo|bar)+",
+        "x(?:ab|cd)+",
+        "(?:\\d+\\.)+\\d+",
+        "[ab]+ failed",  # a narrow class
+        "(?P<r>x)|(?P<r>y)",  # a name twice (the regex module allows it)
+        "\\p{L}+ failed",  # regex-only syntax: not analysed
+    ],
+)
+def test_safe_shapes(pattern):
+    assert pattern_shape_problems(pattern) == []
+
+
+def test_shape_problem_in_a_rule_names_the_pattern_line(tmp_path):
+    text = GOOD.replace("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+)'\n    - '(x+)+y'")
+    assert lint(tmp_path, text) == [
+        "my-rule.yaml:8: [backtracking] my-rule: nested quantifiers (like (a+)+ or (\\w+\\s?)*): '(x+)+y'"
+    ]
+
+
+def test_every_check_has_a_severity():
+    assert set(CHECKS.values()) == {"error", "warning"}
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_lint_output_summary_and_exit_codes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "my-rule.yaml").write_text(GOOD.replace("Fix the {{ what }}.", "Fix {{ wher }}."))
+    (rules / "warn-rule.yaml").write_text(
+        GOOD.replace("my-rule", "warn-rule").replace("#troubleshooting-x", "")
+    )
+    assert run(["rules", "lint", "rules"]) == (
+        1,
+        "rules/my-rule.yaml:9: [undefined-capture] my-rule: remediation uses 'wher' but no pattern has a group "
+        "(?P<wher>...); it would render empty\n"
+        "rules/warn-rule.yaml:13: [reference] warn-rule: warning: links the whole CodeBuild troubleshooting "
+        "page: add the #anchor of the entry\n",
+        "2 rule files checked: 1 error, 1 warning\n",
+    )
+    assert run(["rules", "lint", "rules/warn-rule.yaml"])[0] == 0
+    assert run(["rules", "lint", "--strict", "rules/warn-rule.yaml"])[0] == 1
+    assert run(["rules", "lint", "--no-default-rules", "--rules-dir", "rules"])[0] == 1
+
+
+def test_cli_lint_json(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my-rule.yaml").write_text(GOOD.replace("severity: error", "severity: fatal"))
+    code, out, err = run(["rules", "lint", "--format", "json", "my-rule.yaml"])
+    assert (code, err) == (1, "1 rule file checked: 1 error, 0 warnings\n")
+    assert json.loads(out) == {
+        "problems": [
+            {
+                "path": "my-rule.yaml",
+                "line": 3,
+                "rule_id": "my-rule",
+                "check": "schema",
+                "message": "severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
+                "severity": "error",
+            }
+        ],
+        "summary": {"files": 1, "errors": 1, "warnings": 0},
+    }
+
+
+def test_cli_lint_missing_path_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run(["rules", "lint", "nope"]) == (2, "", "codebuild-doctor: error: no such file or directory: nope\n")
+
+
+def test_shipped_pack_has_no_lint_error():
+    import json
+
+    code, out, err = run(["rules", "lint", "--format", "json"])
+    assert code == 0
+    assert [p for p in json.loads(out)["problems"] if p["severity"] == "error"] == []
