@@ -208,7 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("report options")
-    group.add_argument("--format", choices=["text", "json"], default="text", help="report format (default: text)")
+    group.add_argument(
+        "--format",
+        choices=["text", "json", "markdown", "html"],
+        default="text",
+        help="report format: text (default), json, markdown (a pull-request comment), html (one self-contained file)",
+    )
     group.add_argument(
         "--output", "-o", metavar="FILE", type=Path, help="write the report to FILE (whole or not at all)"
     )

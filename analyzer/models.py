@@ -430,6 +430,8 @@ class Diagnosis:
     notes: tuple[str, ...] = ()
     """What limited the diagnosis, e.g. 'no log: CloudWatch logging disabled'."""
     problems: tuple[RuleProblem, ...] = ()
+    tail: tuple[ContextLine, ...] = ()
+    """When no rule fired: the log's last error-looking lines (see :mod:`analyzer.engine.tail`)."""
 
     @property
     def root_cause(self) -> Finding | None:

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 
 import regex
 
-from analyzer.models import ContextLine, Diagnosis, Evidence, Finding
+from analyzer.models import (
+    Build,
+    ContextLine,
+    Diagnosis,
+    Evidence,
+    Finding,
+    PhaseContext,
+    ScanReport,
+    SkippedBuild,
+)
 
 MASK = "[REDACTED]"
 
@@ -25,6 +34,8 @@ _PATTERNS = [
     r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|ANPA|ANVA|AGPA)[A-Z0-9]{16}\b",
     # AWS secret keys and session tokens given as key=value / key: value / JSON.
     r"(?i)\b(?:aws_?)?(?:secret_?access_?key|session_?token|security_?token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{16,})",
+    # ... and as arguments: `aws configure set aws_secret_access_key wJalr...`.
+    r"(?i)\baws_(?:secret_access_key|session_token)\s+(?P<secret>[A-Za-z0-9/+=]{16,})",
     # Authorization headers: Bearer, Basic, token, AWS4-HMAC-SHA256 signatures...
     r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?P<secret>(?:[A-Za-z0-9-]+ )?[^\s\"',]+(?:[^\n\"']*)?)",
     # user:password@host in URLs.
@@ -36,6 +47,9 @@ _PATTERNS = [
     r"\bpypi-[A-Za-z0-9_-]{50,}\b",
     r"\bdckr_pat_[A-Za-z0-9_-]{20,}\b",
     r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b",
+    # A line that is only a PEM body line (base64, 60-76 characters, mixed case and digits): the
+    # rest of a private key whose BEGIN line is outside the excerpt.
+    r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{60,76}={0,2}\s*$",
     # JSON Web Tokens.
     r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b",
     # password=..., token=... (an assignment is deliberate: any value of 6+ characters).
@@ -58,6 +72,31 @@ def redact_text(text: str) -> str:
     return text
 
 
+_KEY_BEGIN = regex.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
+_KEY_END = regex.compile(r"-----END (?:[A-Z]+ )*PRIVATE KEY-----")
+
+
+def redact_lines(lines: list[str]) -> list[str]:
+    """Consecutive log lines redacted, including every line inside a private key block.
+
+    A PEM block spans lines, and each line is matched alone by :func:`redact_text`; this
+    masks the lines between a ``BEGIN ... PRIVATE KEY`` line and its ``END`` line too.
+    """
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        if inside:
+            if _KEY_END.search(line):
+                inside = False
+            out.append(MASK)
+            continue
+        redacted = redact_text(line)
+        if _KEY_BEGIN.search(line) and not _KEY_END.search(line):
+            inside = True
+        out.append(redacted)
+    return out
+
+
 def _mask(match: regex.Match[str]) -> str:
     if "secret" in match.groupdict() and match.group("secret") is not None:
         start, end = match.span("secret")
@@ -68,9 +107,12 @@ def _mask(match: regex.Match[str]) -> str:
 
 
 def _redact_evidence(evidence: Evidence) -> Evidence:
-    text = redact_text(evidence.text)
+    lines = redact_lines([c.text for c in evidence.before] + [evidence.text] + [c.text for c in evidence.after])
+    text = lines[len(evidence.before)]
+    before = lines[: len(evidence.before)]
+    after = lines[len(evidence.before) + 1 :]
     matched = redact_text(evidence.matched)
-    start = text.find(matched) if text != evidence.text else evidence.match_start
+    start = evidence.match_start if text == evidence.text else (text.find(matched) if text != MASK else -1)
     if start < 0:  # the secret straddled the match: show the line without a highlight
         start, end = 0, 0
     else:
@@ -80,8 +122,8 @@ def _redact_evidence(evidence: Evidence) -> Evidence:
         text=text,
         match_start=start,
         match_end=end,
-        before=tuple(ContextLine(c.line_number, redact_text(c.text)) for c in evidence.before),
-        after=tuple(ContextLine(c.line_number, redact_text(c.text)) for c in evidence.after),
+        before=tuple(ContextLine(c.line_number, t) for c, t in zip(evidence.before, before)),
+        after=tuple(ContextLine(c.line_number, t) for c, t in zip(evidence.after, after)),
     )
 
 
@@ -106,4 +148,39 @@ def redact_diagnosis(diagnosis: Diagnosis) -> Diagnosis:
         diagnosis,
         findings=tuple(redact_finding(f) for f in diagnosis.findings),
         notes=tuple(redact_text(n) for n in diagnosis.notes),
+        build=redact_build(diagnosis.build) if diagnosis.build else None,
+        tail=tuple(ContextLine(c.line_number, t) for c, t in zip(diagnosis.tail, redact_lines([c.text for c in diagnosis.tail]))),
+    )
+
+
+def redact_build(build: Build) -> Build:
+    """A copy of a build record with its free-text fields redacted (source version, initiator, contexts)."""
+
+    def optional(text: str | None) -> str | None:
+        return redact_text(text) if text else text
+
+    return dataclasses.replace(
+        build,
+        source_version=optional(build.source_version),
+        resolved_source_version=optional(build.resolved_source_version),
+        initiator=optional(build.initiator),
+        phases=tuple(
+            dataclasses.replace(
+                phase,
+                contexts=tuple(PhaseContext(c.status_code, redact_text(c.message)) for c in phase.contexts),
+            )
+            for phase in build.phases
+        ),
+    )
+
+
+def redact_scan(report: ScanReport) -> ScanReport:
+    """A copy of a scan report safe to share: every diagnosis and every skip reason redacted."""
+    return dataclasses.replace(
+        report,
+        diagnoses=tuple(redact_diagnosis(d) for d in report.diagnoses),
+        skipped=tuple(
+            SkippedBuild(s.build_id, redact_text(s.reason), redact_build(s.build) if s.build else None)
+            for s in report.skipped
+        ),
     )

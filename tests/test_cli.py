@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.cli import main
+from analyzer.cli import build_parser, main
 from tests.helpers import REPO
 
 DOCKER_LOG = REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt"
@@ -237,3 +237,19 @@ def test_diagnose_log_file_does_not_import_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ})
     assert out.stdout.strip() == "False False"
+
+
+def test_format_choices_are_the_output_formats() -> None:
+    from analyzer.report import OutputFormat
+
+    diagnose = next(a for a in build_parser()._subparsers._group_actions[0].choices["diagnose"]._actions if a.dest == "format")  # type: ignore[union-attr]
+    assert diagnose.choices == [f.value for f in OutputFormat]
+
+
+def test_markdown_and_html_formats_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "html", "--output", str(out)])
+    assert run.code == 1 and run.out == ""
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    markdown = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "markdown"]).out
+    assert markdown.startswith("### codebuild-doctor: Docker Hub pull rate limit reached\n")

@@ -27,6 +27,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "analyzer/data/rules/docker/docker-hub-rate-limit.yaml" in names
     assert "analyzer/rules/rule.schema.json" in names
     assert "analyzer/report/diagnosis.schema.json" in names
+    for template in ("_layout.html.j2", "_build.html.j2", "diagnosis.html.j2", "scan.html.j2", "report.css.j2", "report.js.j2"):
+        assert f"analyzer/report/templates/{template}" in names
     assert "analyzer/data/demo/01-docker-hub-rate-limit/build.json" in names
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
@@ -55,6 +57,13 @@ def test_installed_wheel_diagnoses_a_log(installed: Path, tmp_path: Path) -> Non
     run = _run(installed, "-m", "analyzer", "diagnose", "--log-file", str(log), "--format", "json", cwd=tmp_path)
     assert run.returncode == 1, run.stderr
     assert json.loads(run.stdout)["root_cause"] == "docker-hub-rate-limit"
+
+
+def test_installed_wheel_renders_the_html_report(installed: Path, tmp_path: Path) -> None:
+    log = REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt"
+    run = _run(installed, "-m", "analyzer", "diagnose", "--log-file", str(log), "--format", "html", cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("<!DOCTYPE html>") and "Root cause: Docker Hub pull rate limit reached" in run.stdout
 
 
 def test_installed_wheel_finds_the_demo_samples(installed: Path, tmp_path: Path) -> None:

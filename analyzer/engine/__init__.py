@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from analyzer.engine.lines import iter_lines
 from analyzer.engine.matcher import Matcher, MatchOptions
 from analyzer.engine.ranking import rank
+from analyzer.engine.tail import ErrorTail
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem
 
 __all__ = ["EngineOptions", "MatchOptions", "diagnose", "rank"]
@@ -25,6 +26,8 @@ class EngineOptions:
     """Options of one diagnosis."""
 
     match: MatchOptions = field(default_factory=MatchOptions)
+    tail_lines: int = 10
+    """How many of the last error-looking lines to keep for :attr:`Diagnosis.tail` (0: none)."""
 
 
 class _CountingChunks:
@@ -59,9 +62,10 @@ def diagnose(
     options = options or EngineOptions()
     matcher = Matcher(rules, options.match)
     stats = None
+    tail = ErrorTail(options.tail_lines)
     if log is not None:
         counted = _CountingChunks(log)
-        matcher.feed(iter_lines(counted))
+        matcher.feed(tail.tap(iter_lines(counted)))
         stats = LogStats(lines=matcher.lines, bytes=counted.total, source=log_source)
     if build is not None:
         matcher.feed_phase_contexts(
@@ -80,6 +84,8 @@ def diagnose(
         log=stats,
         notes=tuple(notes),
         problems=tuple(problems),
+        # Only an unexplained failure needs the log's last complaints (keeps diagnoses small).
+        tail=() if findings else tail.lines(),
     )
 
 

@@ -13,6 +13,8 @@ class OutputFormat(str, enum.Enum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render(diagnosis: Diagnosis, output_format: OutputFormat, *, color: bool = False) -> str:
@@ -25,4 +27,12 @@ def render(diagnosis: Diagnosis, output_format: OutputFormat, *, color: bool = F
         from analyzer.report.json import render_json
 
         return render_json(diagnosis)
+    if output_format is OutputFormat.MARKDOWN:
+        from analyzer.report.markdown import render_markdown
+
+        return render_markdown(diagnosis)
+    if output_format is OutputFormat.HTML:
+        from analyzer.report.html import render_html
+
+        return render_html(diagnosis)
     assert_never(output_format)

@@ -1,0 +1,292 @@
+"""The HTML report: one self-contained file for a team, for one build or a whole scan.
+
+Everything is inline (CSS, a small vanilla script, the SVG trend chart drawn
+here in Python), so the file opens offline and as a mail attachment; a
+Content-Security-Policy forbids every fetch and allows only our own script (by
+its hash), so nothing injected could run even if escaping failed. Templates are
+Jinja2 package data (``templates/*.j2``) with autoescape on; rule Markdown is
+rendered by markdown-it-py with raw HTML off, images off and only http(s) links.
+Callers pass diagnoses that went through :mod:`analyzer.redact` already.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from html import escape as _escape
+from importlib import resources
+from typing import Any
+
+from analyzer import __version__
+from analyzer.aggregate import UNKNOWN, ScanSummary, summarise
+from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
+
+FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
+"""Build statuses counted as failed in the scan figures (``BatchGetBuilds`` ``buildStatus``)."""
+
+PALETTE = ("#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000")
+"""Trend-chart colours of the top causes, then 'other' (colour-blind-safe enough, and print well)."""
+
+_TOP_CAUSES = 6
+_MAX_DAYS = 120
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("analyzer.report", "templates"),
+        autoescape=True,  # every template, whatever its extension
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["markdown"] = render_markdown_html
+    env.filters["minutes"] = _minutes
+    env.filters["duration"] = _duration
+    env.filters["http_url"] = http_url
+    return env
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) URL, else ``None`` (no ``javascript:`` link from any record)."""
+    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
+
+
+@lru_cache(maxsize=1)
+def _markdown_it() -> Any:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False})
+    md.disable("image")  # an image would be a fetch; the report must not make any
+    # Anything but http(s) (javascript:, data:, relative paths) stays literal text.
+    md.validateLink = lambda url: url.strip().lower().startswith(("http://", "https://"))  # type: ignore[method-assign]
+    return md
+
+
+def render_markdown_html(text: str) -> Any:
+    """Rule Markdown (a summary or remediation) as safe HTML: no raw HTML, only http(s) links."""
+    from markupsafe import Markup
+
+    return Markup(_markdown_it().render(text or ""))
+
+
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str, str]:
+    """(css, js, CSP) — the script is allowed by its SHA-256, nothing else may run."""
+    folder = resources.files("analyzer.report").joinpath("templates")
+    css = folder.joinpath("report.css.j2").read_text("utf-8")
+    js = folder.joinpath("report.js.j2").read_text("utf-8")
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
+    csp = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+    return css, js, csp
+
+
+def _page(template: str, **variables: Any) -> str:
+    from markupsafe import Markup
+
+    css, js, csp = _assets()
+    html = _environment().get_template(template).render(
+        css=Markup(css), js=Markup(js), csp=csp, version=__version__, **variables
+    )
+    return html.rstrip() + "\n"
+
+
+# -- one build ------------------------------------------------------------------------------
+
+
+def _excerpt(evidence: Iterable[Evidence]) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """Log evidence merged into one excerpt (rows: number, text, hit or gap), and record evidence."""
+    context: dict[int, str] = {}
+    hits: dict[int, Evidence] = {}
+    record: list[Evidence] = []
+    for item in evidence:
+        if item.line_number is None:
+            record.append(item)
+            continue
+        hits.setdefault(item.line_number, item)
+        for line in (*item.before, *item.after):
+            context[line.line_number] = line.text
+    rows: list[dict[str, Any]] = []
+    previous = None
+    for number in sorted(set(context) | set(hits)):
+        if previous is not None and number > previous + 1:
+            rows.append({"gap": True})
+        hit = hits.get(number)
+        rows.append({"gap": False, "number": number, "hit": hit, "text": context.get(number, "")})
+        previous = number
+    return rows, record
+
+
+def _finding_view(finding: Finding) -> dict[str, Any]:
+    rows, record = _excerpt(finding.evidence)
+    return {"f": finding, "rows": rows, "record": record, "more": finding.count - len(finding.evidence)}
+
+
+def _build_view(diagnosis: Diagnosis, index: int) -> dict[str, Any]:
+    build = diagnosis.build
+    root = diagnosis.root_cause
+    failed = build.failed_phase if build else None
+    view = {
+        "anchor": f"build-{index}",
+        "d": diagnosis,
+        "b": build,
+        "build_id": build.build_id if build else "(log only)",
+        "project": (build.project if build else None) or "(no project)",
+        "status": (build.status if build else None) or "UNKNOWN",
+        "cause": root.rule_id if root else UNKNOWN,
+        "title": root.title if root else "No rule explained this failure",
+        "severity": root.severity.label if root else "unknown",
+        "failed_phase": failed,
+        "start": _when(build.start_time) if build else None,
+        "findings": [_finding_view(f) for f in diagnosis.findings],
+    }
+    search = [view["build_id"], view["project"], view["status"], view["cause"], view["title"]]
+    if build is not None:
+        search += [build.source_version or "", build.initiator or ""]
+    if root is not None:
+        search.append(root.summary)
+    view["search"] = " ".join(search).lower()
+    return view
+
+
+def render_html(diagnosis: Diagnosis) -> str:
+    """The HTML report of one diagnosis (a whole page, ending in a newline)."""
+    view = _build_view(diagnosis, 0)
+    return _page("diagnosis.html.j2", build=view, generated=_when(datetime.now(timezone.utc)))
+
+
+# -- a scan ---------------------------------------------------------------------------------
+
+
+def _days(summary: ScanSummary, report: ScanReport) -> list[str]:
+    """Every day of the window (UTC), oldest first; the days with builds when the window is unknown."""
+    seen = sorted(summary.daily)
+    first = report.since.astimezone(timezone.utc).date() if report.since else (date.fromisoformat(seen[0]) if seen else None)
+    last = report.until.astimezone(timezone.utc).date() if report.until else (date.fromisoformat(seen[-1]) if seen else None)
+    if first is None or last is None or last < first or (last - first).days >= _MAX_DAYS:
+        return seen
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def trend_svg(summary: ScanSummary, days: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """A stacked bar chart of failed builds per day and cause, as inline SVG; and its legend.
+
+    The top causes by builds get a colour each, the rest are stacked as 'other'.
+    Returns ``(svg, [(colour, cause), ...])``.
+    """
+    top = [c.rule_id for c in summary.causes[:_TOP_CAUSES]]
+    series = top + (["other"] if len(summary.causes) > _TOP_CAUSES else [])
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    if UNKNOWN in colours:
+        colours[UNKNOWN] = "#909497"
+
+    def stack(day: str) -> list[tuple[str, int]]:
+        counts = summary.daily.get(day, {})
+        other = sum(n for cause, n in counts.items() if cause not in top)
+        parts = [(cause, counts.get(cause, 0)) for cause in top] + [("other", other)]
+        return [(cause, n) for cause, n in parts if n]
+
+    width, height, left, bottom, top_pad = 760, 220, 36, 34, 10
+    plot_w, plot_h = width - left - 8, height - bottom - top_pad
+    peak = max((sum(n for _, n in stack(d)) for d in days), default=0) or 1
+    slot = plot_w / max(len(days), 1)
+    bar = max(min(slot * 0.7, 40), 1)
+    out = [
+        f'<svg class="trend" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="trend-title">',
+        '<title id="trend-title">Failed builds per day, by root cause</title>',
+        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 8}" y2="{top_pad + plot_h}" stroke="#888"/>',
+        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" class="axis">{peak}</text>',
+        f'<text x="{left - 6}" y="{top_pad + plot_h}" text-anchor="end" class="axis">0</text>',
+    ]
+    label_every = max(1, round(len(days) / 10))
+    for i, day in enumerate(days):
+        x = left + i * slot + (slot - bar) / 2
+        y = top_pad + plot_h
+        for cause, n in stack(day):
+            h = plot_h * n / peak
+            y -= h
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colours[cause]}" '
+                f'data-day="{day}" data-cause="{_escape(cause)}" data-count="{n}">'
+                f"<title>{day}: {_escape(cause)} ×{n}</title></rect>"
+            )
+        if i % label_every == 0 or i == len(days) - 1:
+            out.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" class="axis">{day[5:]}</text>'
+            )
+    out.append("</svg>")
+    return "".join(out), [(colours[name], name) for name in series]
+
+
+def render_scan_html(report: ScanReport) -> str:
+    """The HTML report of a scan: figures, ranked causes, the trend, projects, filterable builds."""
+    from markupsafe import Markup
+
+    summary = summarise(report)
+    views = [_build_view(d, i) for i, d in enumerate(report.diagnoses)]
+    days = _days(summary, report)
+    svg, legend = trend_svg(summary, days)
+    builds = [d.build for d in report.diagnoses if d.build] + [s.build for s in report.skipped if s.build]
+    failed = sum(1 for b in builds if (b.status or "").upper() in FAILED_STATUSES)
+    accounts = sorted({b.account for b in builds if b.account})
+    regions = sorted({b.region for b in builds if b.region})
+    figures = {
+        "scanned": summary.builds + summary.skipped,
+        "failed": failed,
+        "diagnosed": summary.diagnosed,
+        "share": f"{summary.diagnosed_share:.0%}",
+        "unknown": summary.unknown,
+        "skipped": summary.skipped,
+        "minutes": summary.minutes_lost,
+    }
+    peak_minutes = max((c.minutes_lost for c in summary.causes), default=0.0) or 1.0
+    return _page(
+        "scan.html.j2",
+        report=report,
+        summary=summary,
+        figures=figures,
+        account=report.account or ", ".join(accounts) or "unknown",
+        region=report.region or ", ".join(regions) or "unknown",
+        since=_when(report.since),
+        until=_when(report.until),
+        days=len(days),
+        trend=Markup(svg),
+        legend=legend,
+        peak_minutes=peak_minutes,
+        diagnosed=[v for v in views if v["cause"] != UNKNOWN],
+        unknown=[v for v in views if v["cause"] == UNKNOWN],
+        options={
+            "project": sorted({v["project"] for v in views}),
+            "cause": sorted({v["cause"] for v in views}),
+            "severity": [s for s in ("critical", "error", "warning", "info", "unknown") if any(v["severity"] == s for v in views)],
+            "status": sorted({v["status"] for v in views}),
+        },
+        generated=_when(datetime.now(timezone.utc)),
+    )
+
+
+# -- formatting -----------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+def _minutes(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

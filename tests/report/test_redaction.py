@@ -1,0 +1,139 @@
+"""Secrets never reach a report, in any format, for diagnose and for a scan, unless --no-redact."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import main
+from analyzer.engine import diagnose
+from analyzer.models import ScanReport
+from analyzer.redact import MASK, redact_diagnosis, redact_lines, redact_scan, redact_text
+from analyzer.report.html import render_html, render_scan_html
+from analyzer.report.markdown import render_markdown
+from tests.report.conftest import make_scan, record
+from tests.report.secrets import SECRET_LOG, SECRETS, UNKNOWN_SECRET_LOG
+from analyzer.models import Build
+
+FORMATS = ["text", "json", "markdown", "html"]
+
+
+def _run(*argv: str) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    assert code == 1, err.getvalue()
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def secret_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("logs") / "secret.log"
+    path.write_text(SECRET_LOG, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_diagnose_reports_carry_no_secret(secret_log: Path, output_format: str) -> None:
+    report = _run("diagnose", "--log-file", str(secret_log), "--format", output_format)
+    leaked = [kind for kind, value in SECRETS.items() if value in report]
+    assert leaked == []
+    assert MASK in report
+
+
+@pytest.mark.parametrize("output_format", ["json", "markdown", "html"])
+def test_no_redact_shows_every_secret(secret_log: Path, output_format: str) -> None:
+    """The planted secrets really are in the report's lines: the test above is not vacuous."""
+    report = _run("diagnose", "--log-file", str(secret_log), "--format", output_format, "--no-redact")
+    missing = [kind for kind, value in SECRETS.items() if value not in report]
+    assert missing == []
+    assert MASK not in report
+
+
+def test_text_report_without_redaction_shows_root_cause_secrets(secret_log: Path) -> None:
+    report = _run("diagnose", "--log-file", str(secret_log), "--no-redact")
+    assert SECRETS["aws access key id"] in report and SECRETS["jwt"] in report
+
+
+def test_redacted_evidence_keeps_its_highlight_on_the_match(pack_rules) -> None:  # type: ignore[no-untyped-def]
+    finding = redact_diagnosis(diagnose(pack_rules, [SECRET_LOG.encode()])).findings[0]
+    first = finding.evidence[0]
+    assert first.line_number == 5
+    assert first.text == ("toomanyrequests: You have reached your unauthenticated pull rate limit "
+                          f"(key {MASK}, {MASK})")  # fmt: skip
+    assert first.matched == "toomanyrequests: You have reached your unauthenticated pull rate limit"
+    # Line 5's context runs into the key block: BEGIN line and body masked as a block.
+    assert [c.text for c in first.after] == [MASK, MASK, MASK]
+    # Line 10's context starts inside it: the body lines are masked by their shape alone.
+    assert [c.text for c in finding.evidence[1].before] == [MASK, MASK, "-----END RSA PRIVATE KEY-----"]
+    assert finding.evidence[1].text == f"{first.matched} {MASK}"
+    assert [c.text for c in finding.evidence[1].after] == [
+        f"git clone https://ci-bot:{MASK}@git.example.com/team/app.git",
+        f"npm config set //registry.npmjs.org/:_authToken {MASK}",
+        f"{first.matched} {MASK} {MASK}",
+    ]
+
+
+def _scan_with_secrets(rules) -> ScanReport:  # type: ignore[no-untyped-def]
+    base = make_scan(rules)
+    leaky = diagnose(rules, [SECRET_LOG.encode()], Build.from_api(record("secret-app", 7, day=1, minutes=2)))
+    unknown = diagnose(rules, [UNKNOWN_SECRET_LOG.encode()], Build.from_api(
+        record("secret-docs", 8, day=2, minutes=1, source_version=f"https://x:{SECRETS['url password']}@git.example.com/d.git")))  # fmt: skip
+    assert unknown.findings == () and len(unknown.tail) == 4
+    import dataclasses
+
+    skipped = dataclasses.replace(base.skipped[0], reason=f"denied with key {SECRETS['aws access key id']}")
+    return dataclasses.replace(base, diagnoses=(leaky, unknown, *base.diagnoses), skipped=(skipped,))
+
+
+def test_scan_html_carries_no_secret_once_redacted(pack_rules) -> None:  # type: ignore[no-untyped-def]
+    scan = _scan_with_secrets(pack_rules)
+    shown = render_scan_html(scan)
+    assert [kind for kind, value in SECRETS.items() if value not in shown] == []
+    redacted = redact_scan(scan)
+    html = render_scan_html(redacted)
+    assert [kind for kind, value in SECRETS.items() if value in html] == []
+    for diagnosis in redacted.diagnoses:
+        for text in (render_markdown(diagnosis), render_html(diagnosis)):
+            assert [kind for kind, value in SECRETS.items() if value in text] == []
+    assert redacted.skipped[0].reason == f"denied with key {MASK}"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "#2 ERROR: failed to fetch anonymous token: unexpected status from GET request to https://auth.docker.io/token",
+        'echo "$DOCKERHUB_TOKEN" | docker login --username "$DOCKERHUB_USERNAME" --password-stdin',
+        "TOKEN_URL=https://auth.docker.io/token?service=registry.docker.io",
+        "An error occurred (ExpiredTokenException): The security token included in the request is expired",
+        "sha256:5c3a2a7e0b1f4d6c8e9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
+        "5c3a2a7e0b1f4d6c8e9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
+        "Unable to locate credentials. You can configure credentials by running \"aws configure\".",
+        "password authentication failed for user \"app\"",
+        "git clone https://github.com/octo-org/app.git",
+    ],
+)
+def test_ordinary_log_prose_is_left_alone(prose: str) -> None:
+    assert redact_text(prose) == prose
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+def test_each_kind_of_secret_is_masked_in_its_line(kind: str) -> None:
+    lines = [line for line in SECRET_LOG.splitlines() if SECRETS[kind] in line]
+    assert lines, kind
+    if not kind.startswith("private key"):  # a key body is only recognised after its BEGIN line
+        assert all(SECRETS[kind] not in line for line in redact_lines(lines))
+    assert all(SECRETS[kind] not in line for line in redact_lines(SECRET_LOG.splitlines()))
+
+
+def test_a_private_key_body_is_masked_across_lines() -> None:
+    lines = ["-----BEGIN EC PRIVATE KEY-----", "abc+/def", "ghi", "-----END EC PRIVATE KEY-----", "after"]
+    assert redact_lines(lines) == [MASK, MASK, MASK, MASK, "after"]
+
+
+def test_json_report_is_still_valid_after_redaction(secret_log: Path) -> None:
+    data = json.loads(_run("diagnose", "--log-file", str(secret_log), "--format", "json"))
+    assert data["root_cause"] == "docker-hub-rate-limit"
+    assert data["findings"][0]["evidence"][0]["match"]["text"].startswith("toomanyrequests")
