@@ -121,6 +121,18 @@ def test_no_finding_exits_0(tmp_path: Path) -> None:
     assert "No known failure matched." in run.out
 
 
+def test_an_unknown_failure_still_gets_line_numbered_evidence(tmp_path: Path) -> None:
+    log = tmp_path / "unknown.log"
+    log.write_text("compiling\nfrobnicator: fatal: the widget is inside out\nsome output\ndone\n")
+    run = Run(["diagnose", "--log-file", str(log), "--format", "json"])
+    assert run.code == 0
+    report = json.loads(run.out)
+    assert report["findings"] == []
+    assert report["tail"] == [{"line_number": 2, "text": "frobnicator: fatal: the widget is inside out"}]
+    text = Run(["diagnose", "--log-file", str(log)]).out
+    assert "    2   frobnicator: fatal: the widget is inside out" in text
+
+
 def test_output_file_is_written_whole(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json", "--output", str(target)])

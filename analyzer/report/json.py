@@ -12,7 +12,8 @@ from typing import Any
 from analyzer import __version__
 from analyzer.models import Diagnosis, Evidence, Finding
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1 added ``tail``: the last error-looking log lines when no rule fired."""
 
 
 def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
@@ -64,6 +65,7 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "root_cause": root.rule_id if root else None,
         "findings": [finding_to_dict(f) for f in diagnosis.findings],
         "notes": list(diagnosis.notes),
+        "tail": [{"line_number": c.line_number, "text": c.text} for c in diagnosis.tail],
         "problems": [{"rule_id": p.rule_id, "message": p.message} for p in diagnosis.problems],
     }
 

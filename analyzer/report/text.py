@@ -65,8 +65,12 @@ def render_text(diagnosis: Diagnosis, *, color: bool = False) -> str:
         out.append("")
 
     if not diagnosis.findings:
-        out.append("No known failure matched. Read the last lines of the log before the first failed phase;")
-        out.append("if you find the cause, a rule for it helps the next person (see the README: Adding a rule).")
+        out.append("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).")
+        if diagnosis.tail:
+            out.append("")
+            out.append(style("  Last error-looking lines of the log", "bold"))
+            width = len(str(diagnosis.tail[-1].line_number))
+            out.extend(f"    {c.line_number:>{width}}   {_safe(c.text)}" for c in diagnosis.tail)
     for index, finding in enumerate(diagnosis.findings):
         out.extend(_finding(finding, index, style))
         out.append("")
