@@ -144,11 +144,13 @@ def load_overlaps(fixtures_dir: Path) -> Overlaps:
     """``<fixtures_dir>/overlaps.yaml``, or no declarations when there is none."""
     import yaml
 
+    from analyzer.rules.loader import load_yaml
+
     path = Path(fixtures_dir) / OVERLAPS_FILE
     if not path.is_file():
         return Overlaps()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML syntax error: {exc}") from None
     return parse_overlaps(data, str(path))

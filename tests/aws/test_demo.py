@@ -32,7 +32,7 @@ def test_demo_diagnoses_the_four_samples_in_order() -> None:
         "docker-hub-rate-limit",
         "ssm-parameter-access-denied",
         "docker-hub-rate-limit",
-        "command-execution-error",
+        "jest-failures",
     ]
     # The third sample died in PROVISIONING: no log stream, diagnosed from the record.
     assert [r["log"] is None for r in reports] == [False, False, True, False]

@@ -151,3 +151,19 @@ def test_unknown_rule_id_in_pack(pack):
     with pytest.raises(KeyError) as info:
         pack.get("no-such-rule")
     assert info.value.args[0] == f"no rule with id 'no-such-rule' ({len(pack.rules)} rules loaded)"
+
+
+def test_duplicate_key_is_an_error_naming_both_lines(tmp_path):
+    from analyzer.errors import RuleError
+    from analyzer.rules.loader import load_rule_file
+
+    path = tmp_path / "dup.yaml"
+    path.write_text(
+        "id: dup\ntitle: duplicate keys\nseverity: error\ncategory: test\n"
+        "match:\n  any: ['a']\nsummary: s\nremediation: r\nsummary: again\n"
+    )
+    import pytest
+
+    with pytest.raises(RuleError) as info:
+        load_rule_file(path)
+    assert str(info.value) == f"{path}:9: invalid rule: YAML syntax error: duplicate key 'summary' (first at line 7)"
