@@ -220,7 +220,8 @@ def scan(
         observer.selected(len(builds))
         diagnoses: list[Diagnosis] = []
         worker = _Worker(rules, logs, s3, cache, options)
-        with ThreadPoolExecutor(max_workers=max(1, options.max_concurrency)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, options.max_concurrency))
+        try:
             futures = [pool.submit(worker.run, build) for build in builds]
             for future in as_completed(futures):
                 outcome, fetched, cached = future.result()
@@ -228,6 +229,9 @@ def scan(
                 (skipped if is_skip else diagnoses).append(outcome)  # type: ignore[arg-type]
                 build_id = outcome.build_id if is_skip else outcome.build.build_id  # type: ignore[union-attr]
                 observer.build_done(build_id, skipped=is_skip, fetched_bytes=fetched, cached=cached)
+        finally:
+            # Interrupted (Ctrl-C): drop the builds not started; the ones running finish their transaction.
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         events.unregister(_RATE_EVENT, unique_id="codebuild-doctor-rate-limit")
     diagnoses.sort(key=lambda d: _newest_first(d.build))  # type: ignore[arg-type]
