@@ -12,10 +12,10 @@ project ``ListBuildsForProject`` is paged (``nextToken``; AWS lists newest
 first), each page's records are read with ``BatchGetBuilds`` in chunks of 100
 (or from the cache), and *every* record of the page is checked: its
 ``startTime`` against the window and its ``buildStatus`` against the statuses.
-Paging stops after the first page holding a build that started before the
-window (so AWS's order is used to stop, never to select: moto, for one, lists
-oldest first and never pages), or once ``limit`` builds of the project were
-selected. ``--limit`` then keeps the newest ``limit`` over all projects.
+Paging stops after the first page whose last build started before the window
+(so AWS's order is used to stop, never to select, and one build out of order
+does not stop it: moto, for one, lists oldest first and never pages), or once
+``limit`` builds of the project were selected. ``--limit`` then keeps the newest ``limit`` over all projects.
 
 Quotas. Logs are fetched by a pool of ``max_concurrency`` threads. CloudWatch
 Logs allows ``GetLogEvents`` about 10 times a second per account and Region
@@ -306,17 +306,17 @@ class _Lister:
             ids = list(dict.fromkeys(page.get("ids", [])))
             records, missed = self._records(ids)
             skipped.extend(missed)
-            past = False
             for record in records:
                 started = _parse_time(record.get("startTime"))
-                if started is None:
-                    continue
-                if started < self.options.since:
-                    past = True
+                if started is None or started < self.options.since:
                     continue
                 if started > self.until or record.get("buildStatus") not in self.options.statuses:
                     continue
                 selected.append(record)
+            # Newest first: once the page's last build started before the window, the next
+            # pages are older still. Only the last one decides, so one build out of order does not.
+            last = _parse_time(records[-1].get("startTime")) if records else None
+            past = last is not None and last < self.options.since
             token = page.get("nextToken")
             if not token or past or (self.options.limit is not None and len(selected) >= self.options.limit):
                 return selected, skipped
