@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 when --output FILE is out of date"
     )
     _add_rules_options(rules_docs)
+    _add_scan_parser(commands)
 
     demo = commands.add_parser(
         "demo",
@@ -204,6 +205,113 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--format", choices=["text", "json"], default="text")
     return parser
+
+
+SCAN_EXIT_CODES_HELP = """\
+exit codes:
+  0  every selected build diagnosed; no finding at or above --fail-on
+  1  at least one finding at or above --fail-on (and nothing skipped)
+  2  usage error, bad rule file or bad configuration
+  3  a build or project was skipped (its reason is in the report), or the projects could
+     not be listed; the report is still written
+"""
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from analyzer.scan import DEFAULT_CONCURRENCY, DEFAULT_LOGS_RPS, DEFAULT_SINCE, DEFAULT_STATUSES
+
+    scan = commands.add_parser(
+        "scan",
+        help="diagnose the recent failed builds of one or more projects, and rank their causes",
+        description=(
+            "List recent builds (ListProjects, ListBuildsForProject, BatchGetBuilds), diagnose each "
+            "selected build as 'diagnose' does, and summarise: causes ranked by builds and by build "
+            "minutes lost, per project, unknown failures, skipped builds. Finished builds' records "
+            "and logs are cached locally, so a re-scan reads no log twice."
+        ),
+        epilog="examples:\n"
+        "  codebuild-doctor scan --since 24h\n"
+        "  codebuild-doctor scan --project api --project web --since 2026-11-01 --format json -o scan.json\n"
+        "  codebuild-doctor scan --status FAILED,TIMED_OUT --limit 50 --format markdown\n\n"
+        "cache: --no-cache, else --cache-dir, else $CODEBUILD_DOCTOR_CACHE_DIR, else the user cache\n"
+        "directory (~/.cache/codebuild-doctor on Linux)\n\n" + SCAN_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    select = scan.add_argument_group("which builds")
+    select.add_argument(
+        "--project", action="append", default=[], metavar="NAME",
+        help="scan this project (repeatable); default: every project in the Region (ListProjects)",
+    )  # fmt: skip
+    select.add_argument(
+        "--since", default=DEFAULT_SINCE, metavar="WHEN",
+        help=f"builds started since: a duration (90m, 24h, 7d, 2w) or a date (2026-11-01); default {DEFAULT_SINCE}",
+    )  # fmt: skip
+    select.add_argument(
+        "--status", default=",".join(DEFAULT_STATUSES), metavar="LIST",
+        help="build statuses to diagnose, comma-separated, of SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED, "
+        f"IN_PROGRESS; default {','.join(DEFAULT_STATUSES)}",
+    )  # fmt: skip
+    select.add_argument(
+        "--limit", type=_at_least_one, metavar="N", help="diagnose only the newest N selected builds"
+    )
+    report = scan.add_argument_group("report options")
+    from analyzer.report.scan import ScanFormat
+
+    report.add_argument(
+        "--format", choices=[f.value for f in ScanFormat], default="text",
+        help="text (default): a summary; json: the versioned scan schema; markdown: summary tables",
+    )  # fmt: skip
+    report.add_argument(
+        "--output", "-o", metavar="FILE", type=Path, help="write the report to FILE (whole or not at all)"
+    )
+    report.add_argument(
+        "--fail-on", type=_severity, default=Severity.WARNING, metavar="SEVERITY",
+        help="exit 1 when a finding is at or above SEVERITY (default: warning)",
+    )  # fmt: skip
+    report.add_argument("--no-redact", action="store_true", help="show secrets found in logs as they are")
+    report.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR set, or not a TTY)")
+    report.add_argument(
+        "--context", type=_positive_int, default=3, metavar="N", help="lines of context around evidence (default: 3)"
+    )
+    report.add_argument("--quiet", "-q", action="store_true", help="no progress and no messages on stderr, only errors")
+    quotas = scan.add_argument_group("quotas and cache")
+    quotas.add_argument(
+        "--max-concurrency", type=_at_least_one, default=DEFAULT_CONCURRENCY, metavar="N",
+        help=f"builds fetched and diagnosed at once (default: {DEFAULT_CONCURRENCY})",
+    )  # fmt: skip
+    quotas.add_argument(
+        "--logs-rps", type=_positive_number, default=DEFAULT_LOGS_RPS, metavar="RATE",
+        help=f"GetLogEvents requests per second, shared by all workers (default: {DEFAULT_LOGS_RPS:g}; "
+        "CloudWatch Logs allows 10 per account and Region)",
+    )  # fmt: skip
+    quotas.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="the cache directory (default: $CODEBUILD_DOCTOR_CACHE_DIR, else the user cache directory)",
+    )  # fmt: skip
+    quotas.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    quotas.add_argument(
+        "--cache-max-mb", type=_positive_number, default=500, metavar="MB",
+        help="evict the least recently used logs beyond this size (default: 500)",
+    )  # fmt: skip
+    _add_rules_options(scan)
+    _add_aws_options(scan)
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -243,6 +351,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             return _diagnose(args, stdout, stderr)
         if args.command == "rules":
             return _rules(args, stdout, stderr)
+        if args.command == "scan":
+            return _scan(args, stdout, stderr)
         if args.command == "demo":
             from analyzer.demo import run_demo
 
@@ -358,6 +468,92 @@ def _write(report: str, output: Path | None, stdout: TextIO) -> None:
             raise
     except OSError as exc:
         raise ConfigError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``scan``: build the clients, cache and observer, run :func:`analyzer.scan.scan`, render, exit."""
+    import contextlib
+    from datetime import datetime, timezone
+
+    from analyzer.aws import AwsClients, AwsOptions
+    from analyzer.engine import EngineOptions, MatchOptions
+    from analyzer.report.scan import ScanFormat, render_scan
+    from analyzer.scan import ScanObserver, ScanOptions, parse_since, parse_statuses, scan
+
+    now = datetime.now(timezone.utc)
+    options = ScanOptions(
+        since=parse_since(args.since, now),
+        until=now,
+        projects=tuple(dict.fromkeys(args.project)),
+        statuses=parse_statuses(args.status),
+        limit=args.limit,
+        max_concurrency=args.max_concurrency,
+        logs_rps=args.logs_rps,
+        engine=EngineOptions(match=MatchOptions(context_lines=args.context)),
+    )
+    if options.since >= now:
+        raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")
+    output_format = ScanFormat(args.format)
+    if output_format is ScanFormat.HTML:
+        import importlib.util
+
+        if importlib.util.find_spec("analyzer.report.html") is None:
+            raise ConfigError("the html format is not available yet")
+    pack = _load_pack(args)
+    clients = AwsClients(AwsOptions(args.profile, args.region, args.endpoint_url))
+
+    def warn(message: str) -> None:
+        if not args.quiet:
+            print(f"{PROG}: warning: {message}", file=stderr)
+
+    cache = None
+    if not args.no_cache:
+        from analyzer.cache import BuildCache, default_cache_dir
+
+        cache = BuildCache(
+            args.cache_dir or default_cache_dir(), max_bytes=int(args.cache_max_mb * 1024 * 1024), warn=warn
+        )
+    tty = hasattr(stderr, "isatty") and stderr.isatty()
+    with contextlib.ExitStack() as stack:
+        observer: ScanObserver = ScanObserver()
+        if tty and not args.quiet:
+            from analyzer.progress import RichProgress
+
+            observer = stack.enter_context(RichProgress(stderr))
+        if cache is not None:
+            stack.callback(cache.close)
+        report = scan(
+            pack.rules,
+            clients.client("codebuild"),
+            clients.client("logs"),
+            clients.client("s3"),
+            options,
+            cache=cache,
+            observer=observer,
+        )
+    if not args.no_redact:
+        from analyzer.redact import redact_scan
+
+        report = redact_scan(report)
+    color = (
+        output_format is ScanFormat.TEXT
+        and args.output is None
+        and not args.no_color
+        and not os.environ.get("NO_COLOR")
+        and hasattr(stdout, "isatty")
+        and stdout.isatty()
+    )
+    _write(render_scan(report, output_format, color=color), args.output, stdout)
+    findings = any(
+        (worst := d.worst_severity()) is not None and worst >= args.fail_on for d in report.diagnoses
+    )
+    if not args.quiet and (args.output is not None or report.skipped):
+        where = f"; report written to {args.output}" if args.output is not None else ""
+        skipped = f"; {len(report.skipped)} skipped (exit status 3)" if report.skipped else ""
+        print(f"{PROG}: {len(report.diagnoses)} builds diagnosed{skipped}{where}", file=stderr)
+    if report.skipped:
+        return ExitStatus.SOURCE
+    return ExitStatus.FINDINGS if findings else ExitStatus.OK
 
 
 def _rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -247,3 +247,78 @@ def run_demo(output_format: str = "text", *, stdout: TextIO, stderr: TextIO) -> 
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def seed_builds_in_process(
+    builds: Sequence[Mapping[str, Any]], *, region: str = REGION, account: str = ACCOUNT
+) -> list[str]:
+    """Seed many builds at once straight into the moto backends of this process; returns their ids.
+
+    For tests and benchmarks that need hundreds of builds: no HTTP round trips. Each
+    item is ``{"record": {...}, "log_lines": [...] | None, "start_time": epoch seconds,
+    "stream_exists": True}``; ``record`` is ``BatchGetBuilds``-shaped as for
+    :func:`seed_build` (``projectName`` required; the project is created if need be).
+    ``stream_exists=False`` writes the log location into the record but no stream (an
+    expired log). Log events are timestamped at the build's start, so they must be
+    younger than 14 days (moto drops older ones); older builds should have no log.
+    """
+    from moto.codebuild.models import codebuild_backends
+    from moto.logs.models import logs_backends
+
+    codebuild = codebuild_backends[account][region]
+    logs = logs_backends[account][region]
+    ids = []
+    for item in builds:
+        record = dict(item["record"])
+        project = record["projectName"]
+        if project not in codebuild.codebuild_projects:
+            codebuild.create_project(
+                project_name=project,
+                description=None,
+                project_source={"type": "NO_SOURCE", "location": "buildspec.yml"},
+                artifacts={"type": "NO_ARTIFACTS"},
+                environment={
+                    "type": "LINUX_CONTAINER",
+                    "image": "aws/codebuild/standard:7.0",
+                    "computeType": "BUILD_GENERAL1_SMALL",
+                },
+                service_role=f"arn:aws:iam::{account}:role/service-role/codebuild-{project}-service-role",
+                tags=None,
+                cache=None,
+                timeout=None,
+                queued_timeout=None,
+                source_version=None,
+                logs_config=None,
+                vpc_config=None,
+            )
+        stored = codebuild.start_build(project)
+        build_id = str(stored["id"])
+        uuid = build_id.split(":", 1)[1]
+        start = float(item.get("start_time", time.time() - 600))
+        group = f"/aws/codebuild/{project}"
+        location: dict[str, Any] = {"cloudWatchLogs": {"status": "ENABLED"}, "s3Logs": {"status": "DISABLED"}}
+        lines = item.get("log_lines")
+        if lines is not None:
+            location.update(groupName=group, streamName=uuid)
+            if item.get("stream_exists", True):
+                if group not in logs.groups:
+                    logs.create_log_group(group, {})
+                logs.create_log_stream(group, uuid)
+                t0 = int(start * 1000)
+                logs.put_log_events(
+                    group, uuid, [{"timestamp": t0 + i, "message": line} for i, line in enumerate(lines)]
+                )
+        location.update(record.pop("logs", {}))
+        phases = _phases(record.pop("phases", []), start)
+        stored.update(record)
+        stored.update(
+            buildStatus=record.get("buildStatus", "FAILED"),
+            currentPhase="COMPLETED",
+            buildComplete=True,
+            startTime=start,
+            endTime=start + sum(p.get("durationInSeconds", 0) for p in phases),
+            phases=phases,
+            logs=location,
+        )
+        ids.append(build_id)
+    return ids

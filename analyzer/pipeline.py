@@ -8,7 +8,7 @@ caller: only the CLI builds clients.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,15 @@ def diagnose_build(
     logs_client: Any,
     s3_client: Any = None,
     options: engine.EngineOptions | None = None,
+    wrap_source: Callable[[LogSource], LogSource] | None = None,
 ) -> tuple[Diagnosis, SourceError | None]:
     """Diagnose a build from its record and its log (CloudWatch Logs, else S3).
 
     Returns the diagnosis and, when the log could not be read for a reason other than
     its absence (access denied, throttling), that error: the diagnosis is then made
     from the record alone and says so in its notes. A missing log (expired, disabled,
-    never written) is a note, not an error.
+    never written) is a note, not an error. ``wrap_source`` wraps each log source
+    (``scan`` passes :class:`analyzer.cache.CachedSource`; the engine never knows).
     """
     from analyzer.sources.codebuild import log_sources_for
 
@@ -62,6 +64,8 @@ def diagnose_build(
         notes.insert(0, "the build is still in progress: its log and record may be incomplete")
     elif build.status == "SUCCEEDED":
         notes.insert(0, "the build succeeded: findings, if any, did not fail it")
+    if wrap_source is not None:
+        sources = [wrap_source(source) for source in sources]
     failure: SourceError | None = None
     for source in sources:
         try:

@@ -67,7 +67,7 @@ def test_duplicate_id(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "my-rule.yaml").write_text(GOOD)
     assert lint(tmp_path, GOOD) == [
-        f"my-rule.yaml:1: [duplicate-id] my-rule: duplicate rule id 'my-rule' (also in a/my-rule.yaml)"
+        "my-rule.yaml:1: [duplicate-id] my-rule: duplicate rule id 'my-rule' (also in a/my-rule.yaml)"
     ]
 
 

@@ -1,0 +1,360 @@
+"""A local cache of finished builds' records and logs (SQLite), and a :class:`CachedSource`.
+
+A finished build (``buildComplete``, or a terminal ``buildStatus``) never changes,
+so its ``BatchGetBuilds`` record and its log are fetched once and kept, keyed by
+build id (records, since listing gives ids) and build ARN (logs; the id when the
+record has no ARN). A re-scan, also after a rule change, diagnoses from the cache
+with zero ``GetLogEvents`` calls: the cache keeps raw logs, never diagnoses.
+
+- One SQLite file, ``cache.sqlite3``, in WAL mode; each build's write is one
+  transaction, so a scan killed half-way leaves a usable cache.
+- Logs are stored zlib-compressed. A missing log (``LogsNotFound``: expired,
+  never written) is remembered too, so it is not asked for again; access denied
+  and throttling are not (they may pass).
+- A corrupt file, or one of another schema version, is detected when opened
+  (``sqlite3.DatabaseError``, ``PRAGMA quick_check``, the ``meta`` table) and
+  rebuilt empty, with a warning. An error later on disables the cache for the
+  rest of the run, with a warning; a scan never fails because of its cache.
+- ``max_bytes`` caps the compressed logs; the least recently used are evicted.
+
+Where the file lives (precedence): ``--no-cache`` (none) > ``--cache-dir`` >
+``$CODEBUILD_DOCTOR_CACHE_DIR`` > platformdirs' user cache dir for
+``codebuild-doctor`` (``~/.cache/codebuild-doctor`` on Linux, honouring
+``XDG_CACHE_HOME``). The engine never knows the cache exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import LogsNotFound
+from analyzer.sources.base import LogSource
+
+SCHEMA_VERSION = 1
+"""Bumped when the tables change; a file of another version is rebuilt."""
+FILE_NAME = "cache.sqlite3"
+ENV_DIR = "CODEBUILD_DOCTOR_CACHE_DIR"
+DEFAULT_MAX_MB = 500
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
+"""``buildStatus`` values a build never leaves."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    build_id TEXT PRIMARY KEY,
+    record BLOB NOT NULL,          -- zlib(JSON of the BatchGetBuilds element, times as epoch seconds)
+    fetched_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logs (
+    build_key TEXT PRIMARY KEY,    -- build ARN, else build id
+    source TEXT NOT NULL,          -- where the log came from, e.g. cloudwatch:<group>/<stream>
+    data BLOB,                     -- zlib(log bytes); NULL when the log is missing
+    missing TEXT,                  -- the LogsNotFound message when the log is missing
+    raw_bytes INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL,
+    last_used REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_lru ON logs (last_used);
+"""
+
+
+def default_cache_dir() -> Path:
+    """``$CODEBUILD_DOCTOR_CACHE_DIR``, else platformdirs' user cache dir for codebuild-doctor."""
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("codebuild-doctor", appauthor=False))
+
+
+def is_finished(record: Mapping[str, Any]) -> bool:
+    """Whether a ``BatchGetBuilds`` record can no longer change (``buildComplete`` or a terminal status)."""
+    return bool(record.get("buildComplete")) or record.get("buildStatus") in TERMINAL_STATUSES
+
+
+def _jsonable(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class BuildCache:
+    """The cache file; thread-safe (one connection behind a lock). Counters are for tests and benchmarks."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / FILE_NAME
+        self.max_bytes = max_bytes
+        self._warn = warn or (lambda message: None)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self.hits = 0
+        """Records and logs served from the cache."""
+        self.misses = 0
+        self.evicted = 0
+        """Logs evicted to stay under ``max_bytes``."""
+        self._open()
+
+    # -- opening, checking, rebuilding -------------------------------------------------------
+
+    def _open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._warn(f"cache disabled: cannot create {self.directory}: {exc.strerror or exc}")
+            return
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            self._warn(f"cache file {self.path} is unusable ({exc}); rebuilding it empty")
+            self._remove_files()
+            try:
+                self._db = self._connect()
+            except sqlite3.DatabaseError as again:
+                self._warn(f"cache disabled: cannot rebuild {self.path}: {again}")
+                self._db = None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            check = db.execute("PRAGMA quick_check(1)").fetchone()
+            if not check or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "meta" in tables:
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if row is None or row[0] != str(SCHEMA_VERSION):
+                    found = row[0] if row else "none"
+                    raise sqlite3.DatabaseError(f"schema version {found}, expected {SCHEMA_VERSION}")
+            elif tables:
+                raise sqlite3.DatabaseError("not a codebuild-doctor cache (no meta table)")
+            db.executescript(_SCHEMA)
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            return db
+        except BaseException:
+            db.close()
+            raise
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """An error in use: warn once and carry on without the cache."""
+        if self._db is not None:
+            self._warn(f"cache disabled for this run: {self.path}: {exc}")
+            try:
+                self._db.close()
+            finally:
+                self._db = None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the cache file is open (``False`` after an error disabled it)."""
+        return self._db is not None
+
+    def close(self) -> None:
+        """Close the file (checkpointing the WAL)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- records ---------------------------------------------------------------------------
+
+    def get_records(self, build_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The cached records among ``build_ids`` (times as epoch seconds, as ``Build.from_api`` reads)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            if self._db is None:
+                return found
+            try:
+                for start in range(0, len(build_ids), 500):
+                    chunk = build_ids[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for build_id, blob in self._db.execute(
+                        f"SELECT build_id, record FROM records WHERE build_id IN ({marks})", chunk
+                    ):
+                        found[build_id] = json.loads(zlib.decompress(blob))
+            except (sqlite3.Error, zlib.error, ValueError) as exc:
+                self._failed(sqlite3.DatabaseError(str(exc)))
+                return {}
+        self.hits += len(found)
+        self.misses += len(build_ids) - len(found)
+        return found
+
+    def put_records(self, records: list[Mapping[str, Any]]) -> int:
+        """Store the finished ones among ``records`` (one transaction); returns how many were stored."""
+        rows = [
+            (str(r["id"]), zlib.compress(json.dumps(_jsonable(r)).encode()), time.time())
+            for r in records
+            if is_finished(r) and r.get("id")
+        ]
+        with self._lock:
+            if self._db is None or not rows:
+                return 0
+            try:
+                with self._transaction():
+                    self._db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return 0
+        return len(rows)
+
+    # -- logs ------------------------------------------------------------------------------
+
+    def get_log(self, key: str) -> tuple[bytes | None, str | None, str] | None:
+        """``(log bytes or None, missing message or None, source)`` for ``key``, or ``None`` if not cached."""
+        with self._lock:
+            if self._db is None:
+                return None
+            try:
+                row = self._db.execute(
+                    "SELECT data, missing, source FROM logs WHERE build_key=?", (key,)
+                ).fetchone()
+                if row is None:
+                    self.misses += 1
+                    return None
+                self._db.execute("UPDATE logs SET last_used=? WHERE build_key=?", (time.time(), key))
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return None
+        data, missing, source = row
+        self.hits += 1
+        try:
+            return (zlib.decompress(data) if data is not None else None), missing, source
+        except zlib.error as exc:
+            self._warn(f"cache: damaged log entry for {key} ({exc}); fetching it again")
+            return None
+
+    def put_log(self, key: str, source: str, data: bytes | None, missing: str | None = None) -> None:
+        """Store a whole log (or the fact it is missing) in one transaction, then evict to the cap."""
+        blob = zlib.compress(data, 6) if data is not None else None
+        stored = len(blob) if blob is not None else 0
+        with self._lock:
+            if self._db is None:
+                return
+            try:
+                with self._transaction():
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO logs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (key, source, blob, missing, len(data or b""), stored, time.time()),
+                    )
+                    self._evict()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+
+    def _evict(self) -> None:
+        """Delete the least recently used logs until the stored logs fit ``max_bytes`` (lock held)."""
+        assert self._db is not None
+        total = self._db.execute("SELECT COALESCE(SUM(stored_bytes), 0) FROM logs").fetchone()[0]
+        if total <= self.max_bytes:
+            return
+        for key, size in self._db.execute(
+            "SELECT build_key, stored_bytes FROM logs WHERE data IS NOT NULL ORDER BY last_used, build_key"
+        ).fetchall():
+            if total <= self.max_bytes:
+                break
+            self._db.execute("DELETE FROM logs WHERE build_key=?", (key,))
+            total -= size
+            self.evicted += 1
+
+    def stats(self) -> dict[str, int]:
+        """Counts of cached records and logs and the stored log bytes."""
+        with self._lock:
+            if self._db is None:
+                return {"records": 0, "logs": 0, "log_bytes": 0}
+            records = self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            logs, size = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(stored_bytes), 0) FROM logs"
+            ).fetchone()
+        return {"records": records, "logs": logs, "log_bytes": size}
+
+    def _transaction(self) -> Any:
+        import contextlib
+
+        db = self._db
+        assert db is not None
+
+        @contextlib.contextmanager
+        def transaction() -> Iterator[None]:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+        return transaction()
+
+
+class CachedSource(LogSource):
+    """Wraps a :class:`LogSource`: serves the log from the cache, else reads it through and stores it whole.
+
+    Only a log read to its end is stored (a read cut short stores nothing). A
+    :class:`LogsNotFound` is stored too and raised again from the cache.
+    ``fetched_bytes`` counts the bytes that came from the inner source. ``key``
+    comes from :func:`log_key`, so a build's CloudWatch and S3 logs are kept apart.
+    """
+
+    def __init__(self, inner: LogSource, cache: BuildCache, key: str) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.key = key
+        self.description = inner.description
+        self.fetched_bytes = 0
+        self.from_cache = False
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the cached log in one chunk, or the inner source's chunks while keeping a copy."""
+        cached = self.cache.get_log(self.key)
+        if cached is not None:
+            data, missing, _source = cached
+            self.from_cache = True
+            if data is None:
+                message, _, tip = (missing or f"no log for {self.key}").partition("\ntip: ")
+                raise LogsNotFound(message, tip or None)
+            if data:
+                yield data
+            return
+        kept: list[bytes] = []
+        try:
+            for chunk in self.inner.chunks():
+                self.fetched_bytes += len(chunk)
+                kept.append(chunk)
+                yield chunk
+        except LogsNotFound as exc:
+            self.cache.put_log(self.key, self.description, None, missing=str(exc))
+            raise
+        self.cache.put_log(self.key, self.description, b"".join(kept))
+
+
+def log_key(build_key: str, source: LogSource) -> str:
+    """The cache key of one of a build's logs: the build ARN (or id) and where the log is."""
+    return f"{build_key}|{source.description}"

@@ -1,0 +1,134 @@
+"""The cache file (schema version, eviction), the rate limiter, and paging of ListBuildsForProject."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from analyzer.cache import BuildCache, CachedSource
+from analyzer.errors import LogsNotFound
+from analyzer.scan import RateLimiter, ScanOptions, _Lister
+
+
+class _Source:
+    description = "cloudwatch:/g/s"
+
+    def __init__(self, data: bytes | None) -> None:
+        self.data = data
+        self.reads = 0
+
+    def chunks(self):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        if self.data is None:
+            raise LogsNotFound("log stream s not found in log group /g", tip="expired?")
+        yield self.data[:3]
+        yield self.data[3:]
+
+
+def test_logs_are_read_once_and_missing_logs_remembered(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    cache = BuildCache(tmp_path, warn=warnings.append)
+    inner = _Source(b"line 1\nline 2\n")
+    assert b"".join(CachedSource(inner, cache, "k1").chunks()) == b"line 1\nline 2\n"
+    again = CachedSource(inner, cache, "k1")
+    assert b"".join(again.chunks()) == b"line 1\nline 2\n" and again.from_cache and inner.reads == 1
+    gone = _Source(None)
+    for _ in range(2):
+        try:
+            list(CachedSource(gone, cache, "k2").chunks())
+        except LogsNotFound as exc:
+            assert (exc.message, exc.tip) == ("log stream s not found in log group /g", "expired?")
+    assert gone.reads == 1 and warnings == []
+    stored = sqlite3.connect(tmp_path / "cache.sqlite3").execute("SELECT data FROM logs WHERE build_key='k1'").fetchone()[0]
+    assert stored != b"line 1\nline 2\n"  # compressed
+    assert sqlite3.connect(tmp_path / "cache.sqlite3").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
+    BuildCache(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "cache.sqlite3")
+    db.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    warnings: list[str] = []
+    cache = BuildCache(tmp_path, warn=warnings.append)
+    assert cache.enabled and len(warnings) == 1
+    assert warnings[0] == f"cache file {tmp_path / 'cache.sqlite3'} is unusable (schema version 0, expected 1); rebuilding it empty"
+
+
+def test_least_recently_used_logs_are_evicted(tmp_path: Path) -> None:
+    import os
+
+    cache = BuildCache(tmp_path, max_bytes=2500)
+    blobs = {f"k{i}": os.urandom(1000) for i in range(3)}  # random: compresses to ~1000 bytes
+    cache.put_log("k0", "s", blobs["k0"])
+    cache.put_log("k1", "s", blobs["k1"])
+    assert cache.get_log("k0") is not None  # k0 is now more recently used than k1
+    cache.put_log("k2", "s", blobs["k2"])
+    assert cache.get_log("k1") is None and cache.get_log("k0") is not None and cache.get_log("k2") is not None
+    assert cache.evicted == 1
+
+
+def test_only_finished_records_are_cached(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    assert cache.put_records([{"id": "p:1", "buildStatus": "IN_PROGRESS"}, {"id": "p:2", "buildStatus": "FAILED"}]) == 1
+    assert list(cache.get_records(["p:1", "p:2"])) == ["p:2"]
+
+
+def test_rate_limiter_spaces_requests() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(10, clock=lambda: now[0], sleep=sleep)
+    for _ in range(30):
+        limiter.acquire()
+    # 10 tokens at start, then one every 0.1 s: 20 more requests take 2 s.
+    assert round(sum(slept), 6) == 2.0 and round(now[0], 6) == 2.0
+
+
+class _PagedCodeBuild:
+    """ListBuildsForProject as AWS does it: newest first, 100 ids a page, with nextToken."""
+
+    def __init__(self, starts: list[datetime]) -> None:
+        self.records = [
+            {"id": f"p:{i:08d}-0000", "buildStatus": "FAILED" if i % 2 else "SUCCEEDED", "buildComplete": True,
+             "startTime": start, "projectName": "p"}
+            for i, start in enumerate(starts)
+        ]  # fmt: skip
+        self.pages: list[str | None] = []
+        self.batches: list[int] = []
+
+    def list_builds_for_project(self, projectName: str, nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803
+        self.pages.append(nextToken)
+        start = int(nextToken or 0)
+        page = {"ids": [r["id"] for r in self.records[start : start + 100]]}
+        if start + 100 < len(self.records):
+            page["nextToken"] = str(start + 100)
+        return page
+
+    def batch_get_builds(self, ids: list[str]) -> dict[str, Any]:
+        assert len(ids) <= 100
+        self.batches.append(len(ids))
+        return {"builds": [r for r in self.records if r["id"] in ids], "buildsNotFound": []}
+
+
+def test_paging_stops_after_the_first_page_past_the_window() -> None:
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    # 450 builds, one an hour, newest first; one out-of-order old build on page 1.
+    starts = [now - timedelta(hours=i) for i in range(450)]
+    starts[50] = now - timedelta(days=30)
+    fake = _PagedCodeBuild(starts)
+    options = ScanOptions(since=now - timedelta(hours=150))
+    selected, skipped = _Lister(fake, None, options, now).project("p")
+    # Page 1 holds an old build out of order: it is checked and left out, and paging goes on;
+    # it stops after page 2, whose last build is past the window.
+    assert fake.pages == [None, "100"]
+    assert fake.batches == [100, 100]
+    expected = {r["id"] for r in fake.records[:151] if r["buildStatus"] == "FAILED"} - {fake.records[50]["id"]}
+    assert {r["id"] for r in selected} == expected and skipped == []
