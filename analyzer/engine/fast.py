@@ -1,0 +1,258 @@
+"""Feed a log to the :class:`~analyzer.engine.matcher.Matcher` through the prefilter.
+
+The log streams in as byte chunks of any size; they are re-cut into line-aligned
+blocks of about :data:`BLOCK_SIZE` (the partial last line is carried), so memory
+stays at a block or two whatever the log's size. For each block:
+
+1. ANSI codes and NULs are stripped in bytes (``\\n`` kept, so line numbers hold)
+   and the prefilter scans the block once (:meth:`Prefilter.events`);
+2. event offsets are turned into line numbers with ``bytes.count`` between
+   sorted offsets: there is no Python loop over the lines of a block;
+3. lines that may start a phase are decoded and checked exactly, giving the
+   block's phase changes;
+4. each candidate line is decoded and searched with the real patterns that
+   flagged it (every pattern on a line with non-ASCII text); a line that really
+   matches is *confirmed*;
+5. the lines around each confirmed line (the matcher's look-back: context and
+   exclusion windows) are fed, in order, to the very matcher the reference path
+   uses, so folding, exclusions, context, captures and phase scoping are the same
+   code. Lines printing a phase context are fed too.
+
+A line the matcher is never fed cannot match any rule (the prefilter is a
+superset), and every fed stretch starts ``look-back`` lines before its first
+possible hit, so the matcher's ring of recent lines is the same as when it sees
+every line. Results are identical to :func:`analyzer.engine.reference.feed_all_lines`
+(a test runs both on every fixture and on generated logs), except that a pattern
+that times out on a line the prefilter rules out is not reported.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from analyzer.engine.lines import Line, line_from_raw
+from analyzer.engine.matcher import Matcher
+from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, PHASE_ID, Prefilter, clean_block
+
+BLOCK_SIZE = 8 << 20
+"""Bytes per scanned block (line-aligned; a longer line makes a longer block)."""
+
+
+def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Re-cut a byte stream into blocks that end with ``\\n`` (the last one may not).
+
+    A block is about ``block_size`` bytes; a line longer than that is one block.
+    """
+    pending = bytearray()
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending += chunk
+        start = 0
+        while len(pending) - start >= block_size:
+            cut = pending.rfind(b"\n", start, start + block_size)
+            if cut < 0:
+                cut = pending.find(b"\n", start + block_size)
+                if cut < 0:
+                    break  # a line longer than a block: wait for its end
+            yield bytes(memoryview(pending)[start : cut + 1])
+            start = cut + 1
+        if start:
+            del pending[:start]
+    if pending:
+        yield bytes(pending)
+
+
+def _skip_lines(buf: bytes, pos: int, k: int) -> int:
+    """The offset just after the ``k``-th ``\\n`` at or after ``pos`` (``len(buf)`` if there are fewer)."""
+    if k <= 0:
+        return pos
+    if k <= 64:
+        for _ in range(k):
+            found = buf.find(b"\n", pos)
+            if found < 0:
+                return len(buf)
+            pos = found + 1
+        return pos
+    step = 1 << 16
+    size = len(buf)
+    while True:  # gallop with bytes.count, then bisect inside the last step
+        end = min(pos + step, size)
+        seen = buf.count(b"\n", pos, end)
+        if seen >= k or end == size:
+            break
+        k -= seen
+        pos = end
+        step = min(step * 2, 1 << 22)
+    if seen < k:
+        return size
+    lo, hi = pos, end
+    while hi - lo > 4096:
+        mid = (lo + hi) // 2
+        below = buf.count(b"\n", pos, mid)
+        if below >= k:
+            hi = mid
+        else:
+            lo, pos, k = mid, mid, k - below
+    return _skip_lines(buf, pos, k) if k <= 64 else _walk(buf, pos, k)
+
+
+def _walk(buf: bytes, pos: int, k: int) -> int:
+    for _ in range(k):
+        pos = buf.index(b"\n", pos) + 1
+    return pos
+
+
+class _Block:
+    """One line-aligned block: raw bytes, the number of its first line and its phase changes."""
+
+    def __init__(self, raw: bytes, first: int, phase: str | None) -> None:
+        self.raw = raw
+        self.first = first
+        newlines = raw.count(b"\n")
+        self.last = first + newlines - (0 if raw and not raw.endswith(b"\n") else 1)
+        self.start_phase = phase
+        self.change_lines: list[int] = []
+        self.change_phases: list[str | None] = []
+        self._cursor = (first, 0)
+
+    def raw_lines(self, first: int, last: int) -> Iterator[tuple[int, bytes]]:
+        """Raw bytes of lines ``first..last`` (inside the block); calls must go forward."""
+        number, pos = self._cursor
+        if first < number:  # rare: restart from the top
+            number, pos = self.first, 0
+        pos = _skip_lines(self.raw, pos, first - number)
+        raw = self.raw
+        for n in range(first, last + 1):
+            end = raw.find(b"\n", pos)
+            if end < 0:
+                end = len(raw)
+            yield n, raw[pos:end]
+            pos = end + 1
+            self._cursor = (n + 1, pos)
+
+    def phase_before(self, number: int) -> str | None:
+        """The phase in force just before line ``number`` of this block."""
+        at = bisect.bisect_left(self.change_lines, number)
+        return self.change_phases[at - 1] if at else self.start_phase
+
+    def lines(self, first: int, last: int) -> Iterator[Line]:
+        """Lines ``first..last`` of this block, normalised and phase-tagged."""
+        for number, raw in self.raw_lines(first, last):
+            line, _ = line_from_raw(number, raw, self.phase_before(number))
+            yield line
+
+
+def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefilter) -> int:
+    """Feed ``matcher`` the lines of a log that can matter; returns the log's line count."""
+    rules = [state.rule for state in matcher.states]
+    all_slots = list(range(len(prefilter.slots)))
+    look = matcher._lookback  # lines of context or exclusion window a hit looks back and forward
+    timeout = matcher.options.regex_timeout
+    phase: str | None = None
+    first = 1
+    last_fed = 0
+    need_until = 0
+    tail: list[Line] = []
+    for raw in line_blocks(chunks):
+        block = _Block(raw, first, phase)
+        cleaned = clean_block(raw)
+        by_line = _events_by_line(prefilter.events(cleaned), cleaned, first)
+        if prefilter.direct:
+            for number in range(block.first, block.last + 1):
+                by_line.setdefault(number, set()).update(prefilter.direct)
+        # Phase changes, exactly as the reference decides them.
+        for number in sorted(n for n, ids in by_line.items() if PHASE_ID in ids):
+            for n, line_raw in block.raw_lines(number, number):
+                before = block.phase_before(n)
+                _, after = line_from_raw(n, line_raw, before)
+                if after != before:
+                    block.change_lines.append(n)
+                    block.change_phases.append(after)
+        ranges: list[tuple[int, int]] = []
+        if need_until >= block.first:
+            ranges.append((block.first, need_until))
+        for number in sorted(by_line):
+            ids = by_line[number]
+            slots = all_slots if ANY_ID in ids else [i for i in ids if i >= 0]
+            if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
+                ranges.append((number - look, number + look))
+            elif CONTEXT_ID in ids:
+                ranges.append((number, number))
+        need_until = 0
+        for start, end in _merge(ranges):
+            start = max(start, last_fed + 1, 1)
+            if end < start:
+                continue
+            lines: list[Line] = [line for line in tail if start <= line.number <= end]
+            if end > block.last:
+                need_until = end
+            stop = min(end, block.last)
+            if stop >= max(start, block.first):
+                lines.extend(block.lines(max(start, block.first), stop))
+            if lines:
+                matcher.feed(lines)
+                last_fed = lines[-1].number
+        if look and block.last >= block.first:
+            # The last ``look`` lines seen, for a stretch that starts before the next block
+            # (a block may hold fewer lines than that: one long line).
+            tail_first = max(block.first, block.last - look + 1)
+            tail = (tail + list(block.lines(tail_first, block.last)))[-look:]
+        phase = block.phase_before(block.last + 1)
+        first = block.last + 1
+    return first - 1
+
+
+def _events_by_line(events: list[tuple[int, int]], cleaned: bytes, first: int) -> dict[int, set[int]]:
+    """Group ``(offset, id)`` events by line number, counting ``\\n`` between sorted offsets."""
+    by_line: dict[int, set[int]] = {}
+    if not events:
+        return by_line
+    events.sort()
+    count = cleaned.count
+    number = first
+    previous = 0
+    for offset, event_id in events:
+        if offset != previous:
+            number += count(b"\n", previous, offset)
+            previous = offset
+        ids = by_line.get(number)
+        if ids is None:
+            by_line[number] = {event_id}
+        else:
+            ids.add(event_id)
+    return by_line
+
+
+def _confirmed(block: _Block, number: int, slots: list[int], prefilter: Prefilter, rules: Any, timeout: float) -> bool:
+    """Whether a real pattern of ``slots`` matches line ``number`` (a timeout counts as a match)."""
+    (line,) = block.lines(number, number)
+    if not line.text:
+        return False
+    text = line.text[line.body_start :]
+    segments = text.split("\r") if "\r" in text else [text]
+    for slot in slots:
+        r, p = prefilter.slots[slot]
+        compiled = rules[r].patterns[p].regex
+        for segment in segments:
+            if not segment:
+                continue
+            try:
+                if compiled.search(segment, timeout=timeout) is not None:
+                    return True
+            except TimeoutError:
+                return True  # let the matcher meet the same timeout and switch the rule off
+    return False
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
