@@ -9,13 +9,14 @@ normalise lines, tag phases, match every rule, fold repeated hits, then rank.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from typing import Any
 
 from analyzer.engine.matcher import Matcher, MatchOptions
-from analyzer.engine.prefilter import Prefilter, choose_backend, compile_prefilter
+from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, compile_prefilter
 from analyzer.engine.ranking import rank
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem
 
@@ -40,7 +41,8 @@ _PREFILTERS: dict[Any, Prefilter] = {}
 
 def prefilter_for(rules: Sequence[Rule], backend: str) -> Prefilter:
     """The prefilter of ``rules`` for ``backend``, compiled once per process and rule set."""
-    key = (backend, tuple((r.id, tuple((p.regex.pattern, p.regex.flags, p.source) for p in r.patterns)) for r in rules))
+    no_automaton = os.environ.get(ENGINE_ENV + "_NO_AHOCORASICK")
+    key = (backend, no_automaton, tuple((r.id, tuple((p.regex.pattern, p.regex.flags, p.source) for p in r.patterns)) for r in rules))
     found = _PREFILTERS.get(key)
     if found is None:
         if len(_PREFILTERS) > 16:

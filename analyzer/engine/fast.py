@@ -156,7 +156,7 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     last_fed = 0
     need_until = 0
     tail: list[Line] = []
-    for raw in line_blocks(chunks):
+    for raw in line_blocks(chunks, BLOCK_SIZE):
         block = _Block(raw, first, phase)
         cleaned = clean_block(raw)
         by_line = _events_by_line(prefilter.events(cleaned), cleaned, first)
@@ -180,7 +180,9 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
             if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
                 ranges.append((number - look, number + look))
             elif CONTEXT_ID in ids:
-                ranges.append((number, number))
+                # Fed with its look-back too: every stretch starts ``look`` lines before the
+                # line it is for, so clipping a stretch at the last line fed leaves no gap.
+                ranges.append((number - look, number))
         need_until = 0
         for start, end in _merge(ranges):
             start = max(start, last_fed + 1, 1)
