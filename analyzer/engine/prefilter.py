@@ -478,12 +478,24 @@ class Prefilter:
         return hyperscan.dumpb(self.database)
 
     @classmethod
-    def from_bytes(cls, data: bytes, rules: Sequence[Rule]) -> Prefilter:
-        """Rebuild a hyperscan prefilter from :meth:`to_bytes` output (raises on corrupt data)."""
+    def from_bytes(cls, data: bytes, rules: Sequence[Rule], layout: dict[str, Any] | None = None) -> Prefilter:
+        """Rebuild a hyperscan prefilter from :meth:`to_bytes` output (raises on corrupt data).
+
+        ``layout`` (``{"slots": ..., "direct": ...}`` as stored beside the database) saves
+        translating every pattern again; it must belong to the same ``rules``.
+        """
         import hyperscan
 
-        slots, direct, _ = _layout(rules, "hyperscan")
+        if layout is not None:
+            slots = [tuple(slot) for slot in layout["slots"]]
+            direct = list(layout["direct"])
+            if any(r >= len(rules) or p >= len(rules[r].patterns) for r, p in slots):
+                raise ValueError("the cached layout does not fit these rules")
+        else:
+            slots, direct, _ = _layout(rules, "hyperscan")
         database = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
+        database.scratch = hyperscan.Scratch(database)  # a loaded database comes without one
+        database.scan(b"\n", match_event_handler=lambda *_: None)  # fail here, not mid-log
         return cls("hyperscan", slots, direct, database=database)
 
 
