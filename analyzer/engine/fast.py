@@ -11,7 +11,7 @@ stays at a block or two whatever the log's size. For each block:
 3. lines that may start a phase are decoded and checked exactly, giving the
    block's phase changes;
 4. each candidate line is decoded and searched with the real patterns that
-   flagged it (every pattern on a line with non-ASCII text); a line that really
+   flagged it (on non-ASCII text, the pure-Python path adds its case-insensitive ones); a line that really
    matches is *confirmed*;
 5. the lines around each confirmed line (the matcher's look-back: context and
    exclusion windows) are fed, in order, to the very matcher the reference path
@@ -148,7 +148,7 @@ class _Block:
 def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefilter) -> int:
     """Feed ``matcher`` the lines of a log that can matter; returns the log's line count."""
     rules = [state.rule for state in matcher.states]
-    all_slots = list(range(len(prefilter.slots)))
+    unicode_slots = set(prefilter.unicode_slots)
     look = matcher._lookback  # lines of context or exclusion window a hit looks back and forward
     timeout = matcher.options.regex_timeout
     phase: str | None = None
@@ -176,7 +176,7 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
             ranges.append((block.first, need_until))
         for number in sorted(by_line):
             ids = by_line[number]
-            slots = all_slots if ANY_ID in ids else [i for i in ids if i >= 0]
+            slots = sorted({i for i in ids if i >= 0} | (unicode_slots if ANY_ID in ids else set()))
             if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
                 ranges.append((number - look, number + look))
             elif CONTEXT_ID in ids:

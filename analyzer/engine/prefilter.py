@@ -16,13 +16,17 @@ approximation that holds on lines of ASCII text:
   plus the bytes ``0x80-0xff``; trailing optional parts and ``.+``-like tails are
   trimmed (a trailing ``.+`` would report every byte of a line).
 
-Lines holding any byte ``>= 0x80`` (after ANSI codes are stripped) are always
-candidates, so ASCII reasoning is enough. Two back-ends share that plan:
+A text character is one ASCII byte or a run of bytes ``>= 0x80`` (UTF-8, or
+invalid bytes that decode to U+FFFD), so an atom that may match a non-ASCII
+character also accepts ``[\\x80-\\xff]+``, and ``\\b`` is dropped: the
+approximation then holds on every line. Two back-ends share that plan:
 
 - **hyperscan** (``pip install 'codebuild-doctor[fast]'``): one block-mode
   database of all patterns, no start of match;
 - **pure Python**: a required literal of each pattern (lower-cased) fed to one
-  pyahocorasick automaton (or ``bytes.find`` when pyahocorasick is missing too).
+  pyahocorasick automaton (or ``bytes.find`` when pyahocorasick is missing too);
+  as ``regex`` folds ``k`` to K (Kelvin), ``s`` to ſ and ``i`` to İ, a line with
+  non-ASCII text is checked by every case-insensitive pattern.
 
 A pattern neither can handle is *scanned directly*: its ``regex`` runs on every line.
 :func:`prefilter_support` tells ``rules lint`` why, per pattern.
@@ -33,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -119,6 +123,8 @@ class PatternPlan:
     """Lower-cased literals of which every match holds at least one; empty if none."""
     reasons: tuple[str, ...]
     """Why a back-end cannot prefilter the pattern (empty when both can)."""
+    ignore_case: bool = False
+    """Case-insensitive: its literals may also match İ, K or ſ, which ``bytes.lower`` does not fold."""
 
 
 class _Unsupported(Exception):
@@ -219,11 +225,9 @@ class _Translator:
         if op in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN):
             return self.atom(op, av)
         if op is C.AT:
-            if av in (C.AT_BOUNDARY,):
-                return rb"\b"
-            if av in (C.AT_NON_BOUNDARY,):
-                return rb"\B"
-            return b""  # ^, $, \A, \Z: a line's text starts and ends in more places than the block's
+            # ^, $, \A, \Z: a line's text starts and ends in more places than the block's;
+            # \b, \B: between two non-ASCII characters bytes cannot tell. Dropped: they only narrow.
+            return b""
         if op in (C.ASSERT, C.ASSERT_NOT, C.GROUPREF):
             return b""  # they only narrow the match
         if op is C.BRANCH:
@@ -248,14 +252,29 @@ class _Translator:
         raise _Unsupported(f"a construct the prefilter does not know ({op})")
 
     def atom(self, op: Any, av: Any) -> bytes:
+        # One character of the text is one ASCII byte or a run of bytes >= 0x80 (a UTF-8
+        # sequence, or invalid bytes that decode to U+FFFD each): ``[\x80-\xff]+`` stands for
+        # any number of such characters, so an atom that may match a non-ASCII character
+        # keeps the approximation a superset on any line, ASCII or not.
         text = _atom_text(op, av)
         members = _ascii_members(text, self.ignore_case)
         if op is C.LITERAL and av < 128 and av not in _DROPPED_BYTES:
+            folds_beyond_ascii = self.ignore_case and chr(av).lower() in _FOLDS_BEYOND_ASCII
             if self.caseless and chr(av).isalpha():
-                return _escape_byte(ord(chr(av).lower()))
+                letter = _escape_byte(ord(chr(av).lower()))
+                return b"(?:" + letter + _HIGH_RUN_ALT + b")" if folds_beyond_ascii else letter
             if members == {av}:
                 return _escape_byte(av)
-        return _byte_class(members, high=True)
+        ascii_part = sorted(set(members) - _DROPPED_BYTES)
+        if not ascii_part:
+            return _HIGH_RUN
+        return b"(?:" + _byte_class(ascii_part, high=False) + _HIGH_RUN_ALT + b")"
+
+
+_HIGH_RUN = rb"[\x80-\xff]+"
+_HIGH_RUN_ALT = b"|" + _HIGH_RUN
+_FOLDS_BEYOND_ASCII = frozenset("iks")
+"""ASCII letters that ``regex`` IGNORECASE also matches to a non-ASCII character (İ, K, ſ)."""
 
 
 def _trim_tail(items: list[Any]) -> list[Any]:
@@ -346,7 +365,7 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
     try:
         tree = _parse(pattern_text, flags)
     except _Unsupported as exc:
-        return PatternPlan(None, False, (), (str(exc),))
+        return PatternPlan(None, False, (), (str(exc),), bool(flags & regex.IGNORECASE))
     ignore_case = ignore_case or bool(tree.state.flags & C.SRE_FLAG_IGNORECASE)
     expression: bytes | None = None
     caseless = False
@@ -366,7 +385,7 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
     if not literals or min(len(x) for x in literals) < MIN_LITERAL:
         reasons.append(f"python: no literal of {MIN_LITERAL}+ characters is required by every match")
         literals = ()
-    return PatternPlan(expression, caseless, tuple(literals), tuple(reasons))
+    return PatternPlan(expression, caseless, tuple(literals), tuple(reasons), ignore_case)
 
 
 def _min_width_of(items: list[Any]) -> int:
@@ -433,6 +452,8 @@ class Prefilter:
     database: Any = None
     automaton: Any = None
     literals: dict[bytes, list[int]] | None = None
+    unicode_slots: list[int] = field(default_factory=list)
+    """Slots to check on every line holding non-ASCII text (case-insensitive literals, python only)."""
 
     def events(self, cleaned: bytes) -> list[tuple[int, int]]:
         """``(offset, event id)`` pairs for a cleaned block, in no set order.
@@ -465,7 +486,7 @@ class Prefilter:
                         for event_id in ids:
                             add((at, event_id))
                         at = find(literal, lowered.find(b"\n", at) + 1 or len(lowered))
-        if cleaned.isascii():
+        if not self.unicode_slots or cleaned.isascii():
             return found
         for m in NON_ASCII_LINE.finditer(cleaned):
             add((m.start(), ANY_ID))
@@ -562,4 +583,5 @@ def compile_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter
         for literal, ids in literals.items():
             automaton.add_word(literal.decode("latin-1"), ids)
         automaton.make_automaton()
-    return Prefilter("python", slots, sorted(direct), automaton=automaton, literals=literals)
+    unicode_slots = [slot for slot, plan in enumerate(plans) if plan.ignore_case and slot not in direct]
+    return Prefilter("python", slots, sorted(direct), automaton=automaton, literals=literals, unicode_slots=unicode_slots)
