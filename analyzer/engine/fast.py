@@ -116,14 +116,24 @@ class _Block:
         self.start_phase = phase
         self.change_lines: list[int] = []
         self.change_phases: list[str | None] = []
-        self._cursor = (first, 0)
+        # Known line starts (number -> offset), so a lookup counts newlines from the nearest one.
+        self._mark_lines = [first]
+        self._mark_offsets = [0]
+
+    def mark(self, number: int, offset: int) -> None:
+        """Remember that line ``number`` starts at ``offset``."""
+        at = bisect.bisect_left(self._mark_lines, number)
+        if at == len(self._mark_lines) or self._mark_lines[at] != number:
+            self._mark_lines.insert(at, number)
+            self._mark_offsets.insert(at, offset)
 
     def raw_lines(self, first: int, last: int) -> Iterator[tuple[int, bytes]]:
-        """Raw bytes of lines ``first..last`` (inside the block); calls must go forward."""
-        number, pos = self._cursor
-        if first < number:  # rare: restart from the top
-            number, pos = self.first, 0
+        """Raw bytes of lines ``first..last`` (inside the block)."""
+        at = bisect.bisect_right(self._mark_lines, first) - 1
+        number, pos = self._mark_lines[at], self._mark_offsets[at]
         pos = _skip_lines(self.raw, pos, first - number)
+        if first - number > 64:
+            self.mark(first, pos)
         raw = self.raw
         for n in range(first, last + 1):
             end = raw.find(b"\n", pos)
@@ -131,7 +141,6 @@ class _Block:
                 end = len(raw)
             yield n, raw[pos:end]
             pos = end + 1
-            self._cursor = (n + 1, pos)
 
     def phase_before(self, number: int) -> str | None:
         """The phase in force just before line ``number`` of this block."""
@@ -159,7 +168,7 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     for raw in line_blocks(chunks, BLOCK_SIZE):
         block = _Block(raw, first, phase)
         cleaned = clean_block(raw)
-        by_line = _events_by_line(prefilter.events(cleaned), cleaned, first)
+        by_line = _events_by_line(prefilter.events(cleaned), cleaned, first, block if cleaned is raw else None)
         if prefilter.direct:
             for number in range(block.first, block.last + 1):
                 by_line.setdefault(number, set()).update(prefilter.direct)
@@ -207,8 +216,13 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     return first - 1
 
 
-def _events_by_line(events: list[tuple[int, int]], cleaned: bytes, first: int) -> dict[int, set[int]]:
-    """Group ``(offset, id)`` events by line number, counting ``\\n`` between sorted offsets."""
+def _events_by_line(
+    events: list[tuple[int, int]], cleaned: bytes, first: int, block: _Block | None
+) -> dict[int, set[int]]:
+    """Group ``(offset, id)`` events by line number, counting ``\\n`` between sorted offsets.
+
+    When the block needed no cleaning (``block`` given), each event's line start is marked too.
+    """
     by_line: dict[int, set[int]] = {}
     if not events:
         return by_line
@@ -223,6 +237,8 @@ def _events_by_line(events: list[tuple[int, int]], cleaned: bytes, first: int) -
         ids = by_line.get(number)
         if ids is None:
             by_line[number] = {event_id}
+            if block is not None:
+                block.mark(number, cleaned.rfind(b"\n", 0, offset) + 1)
         else:
             ids.add(event_id)
     return by_line

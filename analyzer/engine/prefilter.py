@@ -414,7 +414,7 @@ def prefilter_support(rule: Rule) -> list[str]:
 
 # -- the compiled prefilter of a rule pack ---------------------------------------------------------
 
-ANSI_ESCAPE_BYTES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+ANSI_ESCAPE_BYTES = regex.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 """:data:`analyzer.engine.lines.ANSI_ESCAPE` in bytes; an OSC sequence never crosses a line here."""
 NON_ASCII_LINE = re.compile(rb"[\x80-\xff][^\n]*")
 """One match per line that holds a byte >= 0x80 (the prefilter's ASCII reasoning does not hold there)."""
