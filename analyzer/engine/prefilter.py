@@ -430,7 +430,7 @@ ANY_ID = -3
 def clean_block(block: bytes) -> bytes:
     """Strip ANSI codes, then NULs, as :func:`analyzer.engine.lines.normalise` does; ``\\n`` is kept."""
     if b"\x1b" in block:
-        block = ANSI_ESCAPE_BYTES.sub(b"", block)
+        block = ANSI_ESCAPE_BYTES.sub(b"", block, concurrent=True)  # releases the GIL
     if b"\x00" in block:
         block = block.replace(b"\x00", b"")
     return block
