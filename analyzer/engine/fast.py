@@ -96,10 +96,14 @@ def _skip_lines(buf: bytes, pos: int, k: int) -> int:
 class _Block:
     """One line-aligned block: raw bytes, the number of its first line and its phase changes."""
 
-    def __init__(self, raw: bytes, first: int, phase: str | None) -> None:
+    def __init__(self, raw: bytes, cleaned: bytes, first: int, phase: str | None, newlines: int) -> None:
         self.raw = raw
+        self.cleaned = cleaned
+        # Known line starts in ``cleaned`` (from the events), to find lines near them.
+        self.clean_lines: list[int] = [first]
+        self.clean_offsets: list[int] = [0]
+        self._fetched: dict[int, bytes] = {}
         self.first = first
-        newlines = raw.count(b"\n")
         self.last = first + newlines - (0 if raw and not raw.endswith(b"\n") else 1)
         self.start_phase = phase
         self.change_lines: list[int] = []
@@ -116,8 +120,36 @@ class _Block:
             self._mark_offsets.insert(at, offset)
 
     def fetch(self, numbers: list[int]) -> None:
-        """Read the raw bytes of lines ``numbers`` (sorted, inside the block) in one forward pass."""
-        self._fetched: dict[int, bytes] = {}
+        """Read lines ``numbers`` (sorted, inside the block) in one forward pass.
+
+        A line is taken from the cleaned block when that cannot change it: the block
+        needed no cleaning, or the cleaned line is ASCII with no ESC and no ``\\r``
+        (then ``normalise`` gives the same text from either). Others are looked up in
+        the raw block, counting newlines from the nearest known line start.
+        """
+        cleaned = self.cleaned
+        same = cleaned is self.raw
+        rest: list[int] = []
+        at = 0
+        number, pos = self.first, 0
+        for target in numbers:
+            while at + 1 < len(self.clean_lines) and self.clean_lines[at + 1] <= target:
+                at += 1
+            if self.clean_lines[at] > number:
+                number, pos = self.clean_lines[at], self.clean_offsets[at]
+            pos = _skip_lines(cleaned, pos, target - number)
+            number = target
+            end = cleaned.find(b"\n", pos)
+            if end < 0:
+                end = len(cleaned)
+            line = cleaned[pos:end]
+            if same or (line.isascii() and b"\x1b" not in line and b"\r" not in line):
+                self._fetched[target] = line
+            else:
+                rest.append(target)
+        self._fetch_raw(rest)
+
+    def _fetch_raw(self, numbers: list[int]) -> None:
         raw = self.raw
         at = 0
         number, pos = self.first, 0
@@ -135,11 +167,9 @@ class _Block:
 
     def raw_line(self, number: int) -> bytes:
         """One line's raw bytes: fetched, else looked up."""
-        found = getattr(self, "_fetched", {}).get(number)
-        if found is not None:
-            return found
-        ((_, line_raw),) = self.raw_lines(number, number)
-        return line_raw
+        if number not in self._fetched:
+            self.fetch([number])
+        return self._fetched[number]
 
     def raw_lines(self, first: int, last: int) -> Iterator[tuple[int, bytes]]:
         """Raw bytes of lines ``first..last`` (inside the block)."""
@@ -163,12 +193,11 @@ class _Block:
 
     def lines(self, first: int, last: int) -> Iterator[Line]:
         """Lines ``first..last`` of this block, normalised and phase-tagged."""
-        fetched = getattr(self, "_fetched", {})
-        if all(n in fetched for n in (first, last)) and all(n in fetched for n in range(first, last + 1)):
-            pairs: Iterable[tuple[int, bytes]] = ((n, fetched[n]) for n in range(first, last + 1))
-        else:
-            pairs = self.raw_lines(first, last)
-        for number, raw in pairs:
+        fetched = self._fetched
+        missing = [n for n in range(first, last + 1) if n not in fetched]
+        if missing:
+            self.fetch(missing)
+        for number, raw in ((n, fetched[n]) for n in range(first, last + 1)):
             line, _ = line_from_raw(number, raw, self.phase_before(number))
             yield line
 
@@ -185,8 +214,20 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     need_until = 0
     tail: list[Line] = []
     for raw, cleaned in _cleaned_blocks(line_blocks(chunks, BLOCK_SIZE)):
-        block = _Block(raw, first, phase)
-        by_line = _events_by_line(prefilter.events(cleaned), cleaned, first, block if cleaned is raw else None)
+        by_line, newlines, marks = _events_by_line(prefilter.events(cleaned), cleaned, first)
+        block = _Block(raw, cleaned, first, phase, newlines)
+        # The last lines' starts too (found backwards), for the tail kept for the next block.
+        end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
+        for number in range(block.last, max(block.last - look, block.first) - 1, -1):
+            start = cleaned.rfind(b"\n", 0, end) + 1
+            marks.append((number, start))
+            end = start - 1
+            if start == 0:
+                break
+        for number, offset in sorted(set(marks)):
+            if number > block.first:
+                block.clean_lines.append(number)
+                block.clean_offsets.append(offset)
         if prefilter.direct:
             for number in range(block.first, block.last + 1):
                 by_line.setdefault(number, set()).update(prefilter.direct)
@@ -264,15 +305,15 @@ def _cleaned_blocks(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _events_by_line(
-    events: list[tuple[int, int]], cleaned: bytes, first: int, block: _Block | None
-) -> dict[int, set[int]]:
+    events: list[tuple[int, int]], cleaned: bytes, first: int
+) -> tuple[dict[int, set[int]], int, list[tuple[int, int]]]:
     """Group ``(offset, id)`` events by line number, counting ``\\n`` between sorted offsets.
 
-    When the block needed no cleaning (``block`` given), each event's line start is marked too.
+    Returns the events by line, the block's count of ``\\n`` and ``(line, offset)`` of each
+    event line's start in ``cleaned`` (sorted).
     """
     by_line: dict[int, set[int]] = {}
-    if not events:
-        return by_line
+    marks: list[tuple[int, int]] = []
     events.sort()
     count = cleaned.count
     number = first
@@ -284,11 +325,11 @@ def _events_by_line(
         ids = by_line.get(number)
         if ids is None:
             by_line[number] = {event_id}
-            if block is not None:
-                block.mark(number, cleaned.rfind(b"\n", 0, offset) + 1)
+            marks.append((number, cleaned.rfind(b"\n", 0, offset) + 1))
         else:
             ids.add(event_id)
-    return by_line
+    newlines = number - first + count(b"\n", previous)
+    return by_line, newlines, marks
 
 
 def _confirmed(block: _Block, number: int, slots: list[int], prefilter: Prefilter, rules: Any, timeout: float) -> bool:

@@ -157,7 +157,7 @@ def _line(draw: st.DrawFn) -> bytes:
     # Damage: ANSI codes inside the text, invalid UTF-8, NULs, non-ASCII, CRLF.
     for _ in range(draw(st.integers(0, 2))):
         at = draw(st.integers(0, len(line)))
-        extra = draw(st.sampled_from([*_ANSI, b"\xff", b"\xc3", "é✓".encode(), b"\x00", b"\xe2\x80"]))
+        extra = draw(st.sampled_from([*_ANSI, b"\xff", b"\xc3", "é✓".encode(), b"\x00", b"\xe2\x80", b"\r\x00", b"\x1b[3\x001m"]))
         line = line[:at] + extra + line[at:]
     if draw(st.booleans()):
         line += b"\r"
