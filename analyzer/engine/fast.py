@@ -103,6 +103,8 @@ class _Block:
         self.clean_lines: list[int] = [first]
         self.clean_offsets: list[int] = [0]
         self._fetched: dict[int, bytes] = {}
+        self.segments: tuple[list[int], list[int]] | None = None
+        """Line-aligned segment starts in ``raw`` and in ``cleaned``, when cleaning moved offsets."""
         self.first = first
         self.last = first + newlines - (0 if raw and not raw.endswith(b"\n") else 1)
         self.start_phase = phase
@@ -145,9 +147,21 @@ class _Block:
             line = cleaned[pos:end]
             if same or (line.isascii() and b"\x1b" not in line and b"\r" not in line):
                 self._fetched[target] = line
+            elif self.segments is not None:
+                self._fetch_raw_near(target, pos)
             else:
                 rest.append(target)
         self._fetch_raw(rest)
+
+    def _fetch_raw_near(self, target: int, clean_pos: int) -> None:
+        """Raw line ``target`` that starts at ``clean_pos`` in ``cleaned``: found within its segment."""
+        assert self.segments is not None
+        raw_starts, clean_starts = self.segments
+        seg = bisect.bisect_right(clean_starts, clean_pos) - 1
+        skip = self.cleaned.count(b"\n", clean_starts[seg], clean_pos)
+        pos = _skip_lines(self.raw, raw_starts[seg], skip)
+        end = self.raw.find(b"\n", pos)
+        self._fetched[target] = self.raw[pos : end if end >= 0 else len(self.raw)]
 
     def _fetch_raw(self, numbers: list[int]) -> None:
         raw = self.raw
@@ -213,9 +227,10 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     last_fed = 0
     need_until = 0
     tail: list[Line] = []
-    for raw, cleaned in _cleaned_blocks(line_blocks(chunks, BLOCK_SIZE)):
+    for raw, (cleaned, segments) in _cleaned_blocks(line_blocks(chunks, BLOCK_SIZE)):
         by_line, newlines, marks = _events_by_line(prefilter.events(cleaned), cleaned, first)
         block = _Block(raw, cleaned, first, phase, newlines)
+        block.segments = segments
         # The last lines' starts too (found backwards), for the tail kept for the next block.
         end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
         for number in range(block.last, max(block.last - look, block.first) - 1, -1):
@@ -282,7 +297,34 @@ def feed_prefiltered(matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefi
     return first - 1
 
 
-def _cleaned_blocks(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
+SEGMENT = 1 << 18
+"""Bytes per line-aligned segment cleaned alone; a raw line is found within its segment."""
+
+
+def clean_segments(raw: bytes) -> tuple[bytes, tuple[list[int], list[int]] | None]:
+    """:func:`clean_block` by line-aligned segments, with the segments' starts in both.
+
+    Lines keep their numbers; a line of the cleaned block is found in the raw one by
+    counting newlines from its segment's start only. No segments when nothing changed.
+    """
+    if b"\x1b" not in raw and b"\x00" not in raw:
+        return raw, None
+    raw_starts, clean_starts, parts = [], [], []
+    start, done = 0, 0
+    while start < len(raw):
+        cut = raw.find(b"\n", start + SEGMENT) if start + SEGMENT < len(raw) else -1
+        end = cut + 1 if cut >= 0 else len(raw)
+        part = clean_block(raw[start:end])
+        raw_starts.append(start)
+        clean_starts.append(done)
+        parts.append(part)
+        done += len(part)
+        start = end
+    # Escape sequences and NULs never cross a \n, so cleaning by lines' segments is cleaning.
+    return b"".join(parts), (raw_starts, clean_starts)
+
+
+def _cleaned_blocks(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, tuple[bytes, Any]]]:
     """``(raw, cleaned)`` blocks; the next block is cleaned in a thread while this one is matched.
 
     ``regex`` releases the GIL while it strips ANSI codes from an immutable ``bytes``, so
@@ -291,12 +333,12 @@ def _cleaned_blocks(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
     """
     if (os.cpu_count() or 1) < 2:
         for raw in blocks:
-            yield raw, clean_block(raw)
+            yield raw, clean_segments(raw)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ansi-strip") as pool:
-        pending: tuple[bytes, Future[bytes]] | None = None
+        pending: tuple[bytes, Future[Any]] | None = None
         for raw in blocks:
-            future = pool.submit(clean_block, raw)
+            future = pool.submit(clean_segments, raw)
             if pending is not None:
                 yield pending[0], pending[1].result()
             pending = (raw, future)

@@ -76,6 +76,7 @@ def test_every_fixture_case(case, backend, monkeypatch) -> None:  # type: ignore
     reference, result = both(RULES, [data], build, backend=backend)
     assert result == reference
     monkeypatch.setattr(fast, "BLOCK_SIZE", 97)  # many blocks, lines across chunk edges
+    monkeypatch.setattr(fast, "SEGMENT", 5)  # cleaned by many segments
     reference, result = both(RULES, cut(data, [1, 50, 51, 400, 4096]), build, MatchOptions(context_lines=1), backend)
     assert result == reference
 
@@ -175,8 +176,9 @@ def _line(draw: st.DrawFn) -> bytes:
 )
 def test_generated_logs(lines, final_newline, points, block, context, backend) -> None:  # type: ignore[no-untyped-def]
     data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
-    old = fast.BLOCK_SIZE
+    old = fast.BLOCK_SIZE, fast.SEGMENT
     fast.BLOCK_SIZE = block
+    fast.SEGMENT = 7 if block > 64 else fast.SEGMENT
     try:
         import os
 
@@ -189,5 +191,5 @@ def test_generated_logs(lines, final_newline, points, block, context, backend) -
         finally:
             os.environ.pop(prefilter.ENGINE_ENV + "_NO_AHOCORASICK", None)
     finally:
-        fast.BLOCK_SIZE = old
+        fast.BLOCK_SIZE, fast.SEGMENT = old
     assert result == reference
