@@ -399,8 +399,10 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     if args.build_record is not None and args.log_file is None:
         raise ConfigError("--build-record goes with --log-file (with --build-id the record is fetched)")
+    from analyzer.rules.compiled import load_prefilter
+
     pack = _load_pack(args)
-    options = EngineOptions(match=MatchOptions(context_lines=args.context))
+    options = EngineOptions(match=MatchOptions(context_lines=args.context), prefilter=load_prefilter(pack.rules))
     failure = None
     if args.log_file is not None:
         from analyzer.sources.file import FileSource

@@ -9,16 +9,19 @@ normalise lines, tag phases, match every rule, fold repeated hits, then rank.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from analyzer.engine.lines import iter_lines
+from typing import Any
+
 from analyzer.engine.matcher import Matcher, MatchOptions
+from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, compile_prefilter
 from analyzer.engine.ranking import rank
 from analyzer.engine.tail import ErrorTail
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem
 
-__all__ = ["EngineOptions", "MatchOptions", "diagnose", "rank"]
+__all__ = ["EngineOptions", "MatchOptions", "Prefilter", "compile_prefilter", "diagnose", "rank"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,27 @@ class EngineOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
     tail_lines: int = 10
     """How many of the last error-looking lines to keep for :attr:`Diagnosis.tail` (0: none)."""
+    engine: str = "auto"
+    """``auto`` (hyperscan if installed, else pure Python), ``hyperscan``, ``python`` or
+    ``reference`` (every line, every pattern: the slow definition of the right answer).
+    The ``CODEBUILD_DOCTOR_ENGINE`` environment variable overrides it."""
+    prefilter: Prefilter | None = None
+    """A prefilter compiled for these rules (e.g. loaded from the on-disk cache); built if ``None``."""
+
+
+_PREFILTERS: dict[Any, Prefilter] = {}
+
+
+def prefilter_for(rules: Sequence[Rule], backend: str) -> Prefilter:
+    """The prefilter of ``rules`` for ``backend``, compiled once per process and rule set."""
+    no_automaton = os.environ.get(ENGINE_ENV + "_NO_AHOCORASICK")
+    key = (backend, no_automaton, tuple((r.id, tuple((p.regex.pattern, p.regex.flags, p.source) for p in r.patterns)) for r in rules))
+    found = _PREFILTERS.get(key)
+    if found is None:
+        if len(_PREFILTERS) > 16:
+            _PREFILTERS.clear()
+        found = _PREFILTERS[key] = compile_prefilter(rules, backend)
+    return found
 
 
 class _CountingChunks:
@@ -65,8 +89,20 @@ def diagnose(
     tail = ErrorTail(options.tail_lines)
     if log is not None:
         counted = _CountingChunks(log)
-        matcher.feed(tail.tap(iter_lines(counted)))
-        stats = LogStats(lines=matcher.lines, bytes=counted.total, source=log_source)
+        backend = choose_backend(options.engine)
+        if backend == "reference":
+            from analyzer.engine.reference import feed_all_lines
+
+            lines = feed_all_lines(matcher, counted, tail)
+        else:
+            from analyzer.engine.fast import feed_prefiltered
+
+            prefilter = options.prefilter
+            if prefilter is None or prefilter.backend != backend:
+                prefilter = prefilter_for(rules, backend)
+            lines = feed_prefiltered(matcher, counted, prefilter, tail)
+        matcher.lines = lines
+        stats = LogStats(lines=lines, bytes=counted.total, source=log_source)
     if build is not None:
         matcher.feed_phase_contexts(
             (phase.phase_type, context) for phase in build.phases for context in phase.contexts

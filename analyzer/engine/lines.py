@@ -88,20 +88,26 @@ def normalise(raw: bytes) -> str:
     return text
 
 
+def line_from_raw(number: int, raw: bytes, phase: str | None) -> tuple[Line, str | None]:
+    """Make line ``number`` from its raw bytes, given the phase before it; returns it and the phase after."""
+    text = normalise(raw)
+    kind = LineKind.OUTPUT
+    body_start = 0
+    if text.startswith("[Container] "):
+        prefix = AGENT_LINE.match(text)
+        if prefix is not None:
+            body_start = prefix.end()
+            body = text[body_start:]
+            kind = LineKind.ECHO if _ECHO.match(body) else LineKind.AGENT
+            started = _PHASE_START.match(body)
+            if started is not None:
+                phase = started.group(1)
+    return Line(number, text, body_start, phase, kind), phase
+
+
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[Line]:
     """Number, normalise and phase-tag every line of a log."""
     phase: str | None = None
     for number, raw in enumerate(split_lines(chunks), start=1):
-        text = normalise(raw)
-        kind = LineKind.OUTPUT
-        body_start = 0
-        if text.startswith("[Container] "):
-            prefix = AGENT_LINE.match(text)
-            if prefix is not None:
-                body_start = prefix.end()
-                body = text[body_start:]
-                kind = LineKind.ECHO if _ECHO.match(body) else LineKind.AGENT
-                started = _PHASE_START.match(body)
-                if started is not None:
-                    phase = started.group(1)
-        yield Line(number, text, body_start, phase, kind)
+        line, phase = line_from_raw(number, raw, phase)
+        yield line

@@ -11,7 +11,7 @@ pending hits waiting for their following lines, and at most
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +101,13 @@ class Matcher:
 
     # -- log lines -------------------------------------------------------------------------
 
-    def feed(self, lines: Iterable[Line]) -> None:
-        """Match every line; hits wait for their following lines before they are kept."""
+    def feed(self, lines: Iterable[Line], only: Mapping[int, Collection[int]] | None = None) -> None:
+        """Match every line; hits wait for their following lines before they are kept.
+
+        ``only`` (from a prefilter) maps a line number to the indexes of the rules that may
+        match it; a line it does not name is context only. ``None`` tries every rule.
+        """
+        states = self.states
         for line in lines:
             self.lines = line.number
             if self._pending:
@@ -110,7 +115,11 @@ class Matcher:
             if line.kind == LineKind.AGENT and "Phase context status code:" in line.text:
                 self._phase_context_lines.add((line.phase, line.text[line.body_start :].strip()))
             if line.text:
-                for state in self.states:
+                if only is None:
+                    candidates: Iterable[RuleState] = states
+                else:
+                    candidates = [states[i] for i in sorted(only.get(line.number, ()))]
+                for state in candidates:
                     if state.problem is None:
                         self._match_line(state, line)
             self._recent.append(line)

@@ -1,8 +1,11 @@
 """Keep the last error-looking lines of a log, for builds no rule explains.
 
 A report of an unknown failure is more useful when it shows where the log
-complained last. :class:`ErrorTail` taps the line stream on its way to the
-matcher and keeps a bounded deque: memory is ``size`` lines whatever the log.
+complained last. :class:`ErrorTail` keeps the last ``size`` lines matching
+:data:`ERRORISH` among the log's last :data:`WINDOW` lines: a bounded deque,
+whatever the log's size. The reference engine taps every line; the fast engine
+(which never visits most lines) taps only the last :data:`WINDOW` lines, and the
+window makes both give the same answer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from analyzer.models import ContextLine
 
 ERRORISH = re.compile(r"(?i)\b(?:error|fail(?:ed|ure)?|fatal|exception|denied|cannot|not found)\b")
 """A line that looks like a complaint: 'ERROR', 'failed', 'Permission denied', 'not found'..."""
+
+WINDOW = 1000
+"""Only the log's last ``WINDOW`` lines are searched for the tail."""
 
 
 class ErrorTail:
@@ -37,6 +43,12 @@ class ErrorTail:
                 keep(ContextLine(line.number, line.text))
             yield line
 
+    def close(self, last_line: int) -> None:
+        """The log ended at line ``last_line``: forget lines before the window."""
+        first = last_line - WINDOW + 1
+        while self._lines and self._lines[0].line_number < first:
+            self._lines.popleft()
+
     def lines(self) -> tuple[ContextLine, ...]:
-        """The kept lines, in log order."""
+        """The kept lines, in log order (call :meth:`close` first)."""
         return tuple(self._lines) if self.size > 0 else ()

@@ -7,7 +7,9 @@ Every error names the file, the line and the rule id.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,14 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jsonschema
 import regex
-import yaml
 
 from analyzer.errors import Location, RuleError
 from analyzer.models import Exclusion, Pattern, Reference, Rule, RuleId, Severity, TextSource
-from analyzer.rules.templates import compile_template
+
+# yaml, jsonschema and jinja2 (~100 ms of imports, ~350 ms of parsing and compiling for the
+# shipped pack) are imported only when a rule file is not in the compiled-rule cache.
 
 PATTERN_FLAGS = regex.VERSION0
 """Flags every rule pattern is compiled with (``ignore_case: true`` adds ``IGNORECASE``)."""
@@ -46,28 +47,39 @@ def default_rules_dir() -> Path:
     raise RuleError(f"the shipped rule pack was not found (looked in {packaged} and {checkout / 'rules'})")
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (YAML would silently keep the last one)."""
+@lru_cache(maxsize=1)
+def _line_loader() -> Any:
+    """A safe loader that refuses duplicate keys (YAML would silently keep the last one).
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
-                )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+    Built on first use, so a start that finds every rule in the compiled cache never imports yaml.
+    """
+    import yaml
+
+    class _LineLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
+                    )
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    return _LineLoader
 
 
 def load_yaml(text: str) -> Any:
     """Parse YAML safely, refusing duplicate keys; raises ``yaml.YAMLError`` with a mark."""
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    import yaml
+
+    return yaml.load(text, Loader=_line_loader())  # noqa: S506 - a SafeLoader subclass
 
 
-def _compose_lines(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+def _compose_lines(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+    import yaml
+
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -90,8 +102,11 @@ def _line_of(lines: Mapping[tuple[Any, ...], int], path: Iterable[Any]) -> int |
 
 def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML text into data plus a map from key paths to 1-based lines."""
+    import yaml
+
+    loader = _line_loader()
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        node = yaml.compose(text, Loader=loader)
         data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -105,12 +120,18 @@ def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
 
 def rule_from_dict(
-    data: Any, source: str = "<string>", lines: Mapping[tuple[Any, ...], int] | None = None
+    data: Any,
+    source: str = "<string>",
+    lines: Mapping[tuple[Any, ...], int] | None = None,
+    *,
+    trusted: bool = False,
 ) -> Rule:
     """Validate ``data`` (one rule's mapping) and compile it into a :class:`Rule`.
 
     Raises :class:`RuleError` with file, line and rule id on a schema violation,
     a pattern that does not compile (the pattern is quoted), or a bad template.
+    ``trusted`` data (from the compiled-rule cache: this exact file content passed
+    every check before) skips the schema check and compiles templates on first use.
     """
     lines = lines or {}
     rule_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
@@ -120,6 +141,14 @@ def rule_from_dict(
 
     if not isinstance(data, dict):
         raise fail("a rule file must hold one mapping (id, title, severity, ...)")
+    if not trusted:
+        _validate(data, fail)
+    return _build(data, source, lines, fail, rule_id, trusted)
+
+
+def _validate(data: dict[str, Any], fail: Any) -> None:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(rule_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
@@ -132,6 +161,8 @@ def rule_from_dict(
             path += unknown[:1]
         raise fail(f"{where}: {_schema_message(error)}", path)
 
+
+def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], int], fail: Any, rule_id: Any, trusted: bool) -> Rule:
     match = data["match"]
     default_phases = frozenset(match.get("phases", ()))
     default_source = match.get("source")
@@ -156,8 +187,15 @@ def rule_from_dict(
         )
         for i, spec in enumerate(match.get("exclude", ()))
     )
-    templates = {}
+    templates: dict[str, Any] = {}
     for name in ("summary", "remediation"):
+        if trusted:
+            templates[name] = _LazyTemplate(data[name])
+            continue
+        import jinja2
+
+        from analyzer.rules.templates import compile_template
+
         try:
             templates[name] = compile_template(data[name])
         except jinja2.TemplateSyntaxError as exc:
@@ -193,7 +231,22 @@ def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...]) 
         raise fail(f"pattern does not compile: {exc}: {pattern!r}", path) from None
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+class _LazyTemplate:
+    """A template of a cached (already checked) rule, compiled when first rendered."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._render: Any = None
+
+    def __call__(self, variables: Mapping[str, Any]) -> str:
+        if self._render is None:
+            from analyzer.rules.templates import compile_template
+
+            self._render = compile_template(self.text)
+        return self._render(variables)
+
+
+def _schema_message(error: Any) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown key")
     if error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["match"]:
@@ -201,14 +254,55 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+RULE_CACHE_VERSION = "1"
+"""Bump when what is cached for a rule file changes."""
+
+
+def _rule_cache_path(content: bytes) -> Path | None:
+    """Where the checked, parsed form of a rule file with ``content`` is cached (``None``: no cache)."""
+    if os.environ.get("CODEBUILD_DOCTOR_NO_RULE_CACHE"):
+        return None
+    from analyzer import __version__
+    from analyzer.rules.compiled import cache_dir
+
+    key = hashlib.sha256(f"{RULE_CACHE_VERSION}|{__version__}|{regex.__version__}\n".encode() + content)
+    return cache_dir() / "rules" / f"{key.hexdigest()}.json"
+
+
 def load_rule_file(path: Path) -> Rule:
-    """Read and compile one rule file; raises :class:`RuleError` naming the file and line."""
+    """Read and compile one rule file; raises :class:`RuleError` naming the file and line.
+
+    A file whose exact content passed every check before is read from the compiled-rule
+    cache (parsed data and line map, JSON) instead of being parsed and validated again;
+    a cache entry that cannot be read is ignored and rewritten.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
+        text = content.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"cannot read rule file: {exc}", Location(str(path))) from None
+    cached = _rule_cache_path(content)
+    if cached is not None:
+        try:
+            entry = json.loads(cached.read_bytes())
+            lines = {tuple(key): line for key, line in entry["lines"]}
+            return rule_from_dict(entry["data"], str(path), lines, trusted=True)
+        except Exception:  # noqa: BLE001 - missing or corrupt: parse and check the file below
+            pass
     data, lines = parse_yaml(text, str(path))
-    return rule_from_dict(data, str(path), lines)
+    rule = rule_from_dict(data, str(path), lines)
+    if cached is not None:
+        try:
+            payload = json.dumps({"data": data, "lines": [[list(k), v] for k, v in lines.items()]})
+            if json.loads(payload)["data"] != data:
+                raise ValueError("the rule's data does not survive JSON")  # e.g. integer keys
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            tmp.write_text(payload, encoding="utf-8")
+            os.replace(tmp, cached)
+        except (OSError, TypeError, ValueError):
+            pass  # data JSON cannot hold (dates...) or an unwritable cache: parse next time
+    return rule
 
 
 @dataclass(frozen=True)

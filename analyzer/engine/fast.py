@@ -1,0 +1,442 @@
+"""Feed a log to the :class:`~analyzer.engine.matcher.Matcher` through the prefilter.
+
+The log streams in as byte chunks of any size; they are re-cut into line-aligned
+blocks of about :data:`BLOCK_SIZE` (the partial last line is carried), so memory
+stays at a block or two whatever the log's size. For each block:
+
+1. ANSI codes and NULs are stripped in bytes (``\\n`` kept, so line numbers hold)
+   and the prefilter scans the block once (:meth:`Prefilter.events`);
+2. event offsets are turned into line numbers with ``bytes.count`` between
+   sorted offsets: there is no Python loop over the lines of a block;
+3. lines that may start a phase are decoded and checked exactly, giving the
+   block's phase changes;
+4. each candidate line is decoded and searched with the real patterns that
+   flagged it (on non-ASCII text, the pure-Python path adds its case-insensitive ones); a line that really
+   matches is *confirmed*;
+5. the lines around each confirmed line (the matcher's look-back: context and
+   exclusion windows) are fed, in order, to the very matcher the reference path
+   uses, so folding, exclusions, context, captures and phase scoping are the same
+   code. Lines printing a phase context are fed too.
+
+A line the matcher is never fed cannot match any rule (the prefilter is a
+superset), and every fed stretch starts ``look-back`` lines before its first
+possible hit, so the matcher's ring of recent lines is the same as when it sees
+every line. Results are identical to :func:`analyzer.engine.reference.feed_all_lines`
+(a test runs both on every fixture and on generated logs), except that a pattern
+that times out on a line the prefilter rules out is not reported.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from analyzer.engine.lines import Line, line_from_raw
+from analyzer.engine.matcher import Matcher
+from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, PHASE_ID, Prefilter, clean_block
+from analyzer.engine.tail import WINDOW as TAIL_WINDOW
+from analyzer.engine.tail import ErrorTail
+
+BLOCK_SIZE = 8 << 20
+"""Bytes per scanned block (line-aligned; a longer line makes a longer block)."""
+
+
+def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Re-cut a byte stream into blocks that end with ``\\n`` (the last one may not).
+
+    A block is about ``block_size`` bytes; a line longer than that is one block.
+    """
+    pending = bytearray()
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending += chunk
+        start = 0
+        while len(pending) - start >= block_size:
+            cut = pending.rfind(b"\n", start, start + block_size)
+            if cut < 0:
+                cut = pending.find(b"\n", start + block_size)
+                if cut < 0:
+                    break  # a line longer than a block: wait for its end
+            yield bytes(memoryview(pending)[start : cut + 1])
+            start = cut + 1
+        if start:
+            del pending[:start]
+    if pending:
+        yield bytes(pending)
+
+
+def _skip_lines(buf: bytes, pos: int, k: int) -> int:
+    """The offset just after the ``k``-th ``\\n`` at or after ``pos`` (``len(buf)`` if there are fewer).
+
+    Whole 16 KiB steps are counted with ``bytes.count`` (C speed); the last step is walked.
+    """
+    size = len(buf)
+    step = 1 << 14
+    count = buf.count
+    while k > 64:
+        end = min(pos + step, size)
+        seen = count(b"\n", pos, end)
+        if seen >= k:
+            break
+        k -= seen
+        pos = end
+        if end == size:
+            return size
+    find = buf.find
+    for _ in range(k):
+        found = find(b"\n", pos)
+        if found < 0:
+            return size
+        pos = found + 1
+    return pos
+
+
+class _Block:
+    """One line-aligned block: raw bytes, the number of its first line and its phase changes."""
+
+    def __init__(self, raw: bytes, cleaned: bytes, first: int, phase: str | None, newlines: int) -> None:
+        self.raw = raw
+        self.cleaned = cleaned
+        # Known line starts in ``cleaned`` (from the events), to find lines near them.
+        self.clean_lines: list[int] = [first]
+        self.clean_offsets: list[int] = [0]
+        self._fetched: dict[int, bytes] = {}
+        self.segments: tuple[list[int], list[int]] | None = None
+        """Line-aligned segment starts in ``raw`` and in ``cleaned``, when cleaning moved offsets."""
+        self.first = first
+        self.last = first + newlines - (0 if raw and not raw.endswith(b"\n") else 1)
+        self.start_phase = phase
+        self.change_lines: list[int] = []
+        self.change_phases: list[str | None] = []
+        # Known line starts (number -> offset), so a lookup counts newlines from the nearest one.
+        self._mark_lines = [first]
+        self._mark_offsets = [0]
+
+    def mark(self, number: int, offset: int) -> None:
+        """Remember that line ``number`` starts at ``offset``."""
+        at = bisect.bisect_left(self._mark_lines, number)
+        if at == len(self._mark_lines) or self._mark_lines[at] != number:
+            self._mark_lines.insert(at, number)
+            self._mark_offsets.insert(at, offset)
+
+    def fetch(self, numbers: list[int]) -> None:
+        """Read lines ``numbers`` (sorted, inside the block) in one forward pass.
+
+        A line is taken from the cleaned block when that cannot change it: the block
+        needed no cleaning, or the cleaned line is ASCII with no ESC and no ``\\r``
+        (then ``normalise`` gives the same text from either). Others are looked up in
+        the raw block, counting newlines from the nearest known line start.
+        """
+        cleaned = self.cleaned
+        same = cleaned is self.raw
+        rest: list[int] = []
+        at = 0
+        number, pos = self.first, 0
+        for target in numbers:
+            while at + 1 < len(self.clean_lines) and self.clean_lines[at + 1] <= target:
+                at += 1
+            if self.clean_lines[at] > number:
+                number, pos = self.clean_lines[at], self.clean_offsets[at]
+            pos = _skip_lines(cleaned, pos, target - number)
+            number = target
+            end = cleaned.find(b"\n", pos)
+            if end < 0:
+                end = len(cleaned)
+            line = cleaned[pos:end]
+            if same or (line.isascii() and b"\x1b" not in line and b"\r" not in line):
+                self._fetched[target] = line
+            elif self.segments is not None:
+                self._fetch_raw_near(target, pos)
+            else:
+                rest.append(target)
+        self._fetch_raw(rest)
+
+    def _fetch_raw_near(self, target: int, clean_pos: int) -> None:
+        """Raw line ``target`` that starts at ``clean_pos`` in ``cleaned``: found within its segment."""
+        assert self.segments is not None
+        raw_starts, clean_starts = self.segments
+        seg = bisect.bisect_right(clean_starts, clean_pos) - 1
+        skip = self.cleaned.count(b"\n", clean_starts[seg], clean_pos)
+        pos = _skip_lines(self.raw, raw_starts[seg], skip)
+        end = self.raw.find(b"\n", pos)
+        self._fetched[target] = self.raw[pos : end if end >= 0 else len(self.raw)]
+
+    def _fetch_raw(self, numbers: list[int]) -> None:
+        raw = self.raw
+        at = 0
+        number, pos = self.first, 0
+        for target in numbers:
+            while at + 1 < len(self._mark_lines) and self._mark_lines[at + 1] <= target:
+                at += 1
+            if self._mark_lines[at] > number:
+                number, pos = self._mark_lines[at], self._mark_offsets[at]
+            pos = _skip_lines(raw, pos, target - number)
+            number = target
+            end = raw.find(b"\n", pos)
+            if end < 0:
+                end = len(raw)
+            self._fetched[target] = raw[pos:end]
+
+    def raw_line(self, number: int) -> bytes:
+        """One line's raw bytes: fetched, else looked up."""
+        if number not in self._fetched:
+            self.fetch([number])
+        return self._fetched[number]
+
+    def raw_lines(self, first: int, last: int) -> Iterator[tuple[int, bytes]]:
+        """Raw bytes of lines ``first..last`` (inside the block)."""
+        at = bisect.bisect_right(self._mark_lines, first) - 1
+        number, pos = self._mark_lines[at], self._mark_offsets[at]
+        pos = _skip_lines(self.raw, pos, first - number)
+        if first - number > 64:
+            self.mark(first, pos)
+        raw = self.raw
+        for n in range(first, last + 1):
+            end = raw.find(b"\n", pos)
+            if end < 0:
+                end = len(raw)
+            yield n, raw[pos:end]
+            pos = end + 1
+
+    def phase_before(self, number: int) -> str | None:
+        """The phase in force just before line ``number`` of this block."""
+        at = bisect.bisect_left(self.change_lines, number)
+        return self.change_phases[at - 1] if at else self.start_phase
+
+    def lines(self, first: int, last: int) -> Iterator[Line]:
+        """Lines ``first..last`` of this block, normalised and phase-tagged."""
+        fetched = self._fetched
+        missing = [n for n in range(first, last + 1) if n not in fetched]
+        if missing:
+            self.fetch(missing)
+        for number, raw in ((n, fetched[n]) for n in range(first, last + 1)):
+            line, _ = line_from_raw(number, raw, self.phase_before(number))
+            yield line
+
+
+def feed_prefiltered(
+    matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefilter, error_tail: ErrorTail | None = None
+) -> int:
+    """Feed ``matcher`` the lines of a log that can matter; returns the log's line count.
+
+    ``error_tail`` is shown the log's last :data:`~analyzer.engine.tail.WINDOW` lines, read
+    from the last blocks (kept for that, up to :data:`TAIL_BYTES`, so a log whose last lines
+    are giant may show it fewer).
+    """
+    rules = [state.rule for state in matcher.states]
+    unicode_slots = set(prefilter.unicode_slots)
+    look = matcher._lookback  # lines of context or exclusion window a hit looks back and forward
+    timeout = matcher.options.regex_timeout
+    phase: str | None = None
+    first = 1
+    last_fed = 0
+    need_until = 0
+    tail: list[Line] = []
+    recent: deque[_Block] = deque()  # the last blocks, for the error tail
+    kept = 0  # their raw bytes
+    for raw, (cleaned, segments) in _cleaned_blocks(line_blocks(chunks, BLOCK_SIZE)):
+        by_line, newlines, marks = _events_by_line(prefilter.events(cleaned), cleaned, first)
+        block = _Block(raw, cleaned, first, phase, newlines)
+        block.segments = segments
+        # The last lines' starts too (found backwards), for the tail kept for the next block.
+        end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
+        for number in range(block.last, max(block.last - look, block.first) - 1, -1):
+            start = cleaned.rfind(b"\n", 0, end) + 1
+            marks.append((number, start))
+            end = start - 1
+            if start == 0:
+                break
+        for number, offset in sorted(set(marks)):
+            if number > block.first:
+                block.clean_lines.append(number)
+                block.clean_offsets.append(offset)
+        if prefilter.direct:
+            for number in range(block.first, block.last + 1):
+                by_line.setdefault(number, set()).update(prefilter.direct)
+        # One forward pass fetches every line that may be needed: phase lines, candidates
+        # and their look-back/forward, and the lines a pending hit still waits for.
+        wanted: set[int] = set(by_line)
+        for number in by_line:
+            wanted.update(range(max(number - look, block.first), min(number + look, block.last) + 1))
+        if need_until >= block.first:
+            wanted.update(range(block.first, min(need_until, block.last) + 1))
+        block.fetch(sorted(wanted))
+        # Phase changes, exactly as the reference decides them.
+        for number in sorted(n for n, ids in by_line.items() if PHASE_ID in ids):
+            before = block.phase_before(number)
+            _, after = line_from_raw(number, block.raw_line(number), before)
+            if after != before:
+                block.change_lines.append(number)
+                block.change_phases.append(after)
+        ranges: list[tuple[int, int]] = []
+        only: dict[int, set[int]] = {}  # confirmed line -> the rules that may match it
+        if need_until >= block.first:
+            ranges.append((block.first, need_until))
+        for number in sorted(by_line):
+            ids = by_line[number]
+            slots = sorted({i for i in ids if i >= 0} | (unicode_slots if ANY_ID in ids else set()))
+            if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
+                only[number] = {prefilter.slots[slot][0] for slot in slots}
+                ranges.append((number - look, number + look))
+            elif CONTEXT_ID in ids:
+                # Fed with its look-back too: every stretch starts ``look`` lines before the
+                # line it is for, so clipping a stretch at the last line fed leaves no gap.
+                ranges.append((number - look, number))
+        need_until = 0
+        for start, end in _merge(ranges):
+            start = max(start, last_fed + 1, 1)
+            if end < start:
+                continue
+            lines: list[Line] = [line for line in tail if start <= line.number <= end]
+            if end > block.last:
+                need_until = end
+            stop = min(end, block.last)
+            if stop >= max(start, block.first):
+                lines.extend(block.lines(max(start, block.first), stop))
+            if lines:
+                matcher.feed(lines, only)
+                last_fed = lines[-1].number
+        if look and block.last >= block.first:
+            # The last ``look`` lines seen, for a stretch that starts before the next block
+            # (a block may hold fewer lines than that: one long line).
+            tail_first = max(block.first, block.last - look + 1)
+            tail = (tail + list(block.lines(tail_first, block.last)))[-look:]
+        phase = block.phase_before(block.last + 1)
+        first = block.last + 1
+        if error_tail is not None and block.last >= block.first:
+            recent.append(block)
+            kept += len(block.raw)
+            while len(recent) > 1 and (
+                block.last - recent[1].first + 1 >= TAIL_WINDOW or kept - len(recent[0].raw) >= TAIL_BYTES
+            ):
+                kept -= len(recent.popleft().raw)
+    if error_tail is not None:
+        start = max(first - TAIL_WINDOW, 1)
+        lines = (
+            line
+            for old in recent
+            if old.last >= start
+            for line in old.lines(max(start, old.first), old.last)
+        )
+        for _ in error_tail.tap(lines):
+            pass
+        error_tail.close(first - 1)
+    return first - 1
+
+
+TAIL_BYTES = 16 << 20
+"""Raw bytes of the last blocks kept for the error tail: :data:`TAIL_WINDOW` lines of any sane log."""
+
+
+SEGMENT = 1 << 18
+"""Bytes per line-aligned segment cleaned alone; a raw line is found within its segment."""
+
+
+def clean_segments(raw: bytes) -> tuple[bytes, tuple[list[int], list[int]] | None]:
+    """:func:`clean_block` by line-aligned segments, with the segments' starts in both.
+
+    Lines keep their numbers; a line of the cleaned block is found in the raw one by
+    counting newlines from its segment's start only. No segments when nothing changed.
+    """
+    if b"\x1b" not in raw and b"\x00" not in raw:
+        return raw, None
+    raw_starts, clean_starts, parts = [], [], []
+    start, done = 0, 0
+    while start < len(raw):
+        cut = raw.find(b"\n", start + SEGMENT) if start + SEGMENT < len(raw) else -1
+        end = cut + 1 if cut >= 0 else len(raw)
+        part = clean_block(raw[start:end])
+        raw_starts.append(start)
+        clean_starts.append(done)
+        parts.append(part)
+        done += len(part)
+        start = end
+    # Escape sequences and NULs never cross a \n, so cleaning by lines' segments is cleaning.
+    return b"".join(parts), (raw_starts, clean_starts)
+
+
+def _cleaned_blocks(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, tuple[bytes, Any]]]:
+    """``(raw, cleaned)`` blocks; the next block is cleaned in a thread while this one is matched.
+
+    ``regex`` releases the GIL while it strips ANSI codes from an immutable ``bytes``, so
+    on two cores the strip (~450 MB/s) overlaps the scan and line counting of the block
+    before. Memory: one more block.
+    """
+    if (os.cpu_count() or 1) < 2:
+        for raw in blocks:
+            yield raw, clean_segments(raw)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ansi-strip") as pool:
+        pending: tuple[bytes, Future[Any]] | None = None
+        for raw in blocks:
+            future = pool.submit(clean_segments, raw)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (raw, future)
+        if pending is not None:
+            yield pending[0], pending[1].result()
+
+
+def _events_by_line(
+    events: list[tuple[int, int]], cleaned: bytes, first: int
+) -> tuple[dict[int, set[int]], int, list[tuple[int, int]]]:
+    """Group ``(offset, id)`` events by line number, counting ``\\n`` between sorted offsets.
+
+    Returns the events by line, the block's count of ``\\n`` and ``(line, offset)`` of each
+    event line's start in ``cleaned`` (sorted).
+    """
+    by_line: dict[int, set[int]] = {}
+    marks: list[tuple[int, int]] = []
+    events.sort()
+    count = cleaned.count
+    number = first
+    previous = 0
+    for offset, event_id in events:
+        if offset != previous:
+            number += count(b"\n", previous, offset)
+            previous = offset
+        ids = by_line.get(number)
+        if ids is None:
+            by_line[number] = {event_id}
+            marks.append((number, cleaned.rfind(b"\n", 0, offset) + 1))
+        else:
+            ids.add(event_id)
+    newlines = number - first + count(b"\n", previous)
+    return by_line, newlines, marks
+
+
+def _confirmed(block: _Block, number: int, slots: list[int], prefilter: Prefilter, rules: Any, timeout: float) -> bool:
+    """Whether a real pattern of ``slots`` matches line ``number`` (a timeout counts as a match)."""
+    (line,) = block.lines(number, number)
+    if not line.text:
+        return False
+    text = line.text[line.body_start :]
+    segments = text.split("\r") if "\r" in text else [text]
+    for slot in slots:
+        r, p = prefilter.slots[slot]
+        compiled = rules[r].patterns[p].regex
+        for segment in segments:
+            if not segment:
+                continue
+            try:
+                if compiled.search(segment, timeout=timeout) is not None:
+                    return True
+            except TimeoutError:
+                return True  # let the matcher meet the same timeout and switch the rule off
+    return False
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

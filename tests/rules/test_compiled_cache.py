@@ -1,0 +1,91 @@
+"""The on-disk cache of the compiled prefilter: hit, key, corrupt entries, unwritable directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.engine import EngineOptions, diagnose, prefilter
+from analyzer.rules import compiled
+from tests.helpers import log_bytes, make_rule
+
+pytestmark = pytest.mark.skipif(prefilter.hyperscan_module() is None, reason="only hyperscan databases are cached")
+RULE = make_rule(
+    r"""
+    id: creds
+    match:
+      any:
+        - 'Unable to locate (?P<what>credentials)'
+    """
+)
+LOG = log_bytes("ok", "Unable to locate credentials. You can configure credentials", "done")
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv(prefilter.ENGINE_ENV, raising=False)
+    return tmp_path
+
+
+def _entry(tmp_path: Path) -> Path:
+    (entry,) = tmp_path.glob("*.hsdb")
+    return entry
+
+
+def test_a_miss_compiles_and_stores_a_hit_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = compiled.load_prefilter([RULE])
+    assert first is not None and first.backend == "hyperscan"
+    entry = _entry(tmp_path)
+    assert entry.name == compiled.pack_key([RULE], "hyperscan") + ".hsdb"
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cache hit must not compile")
+
+    monkeypatch.setattr(compiled, "compile_prefilter", no_compile)
+    second = compiled.load_prefilter([RULE])
+    assert second is not None and second.slots == first.slots
+    result = diagnose([RULE], [LOG], options=EngineOptions(prefilter=second))
+    assert [(f.rule_id, f.first_line, f.captures) for f in result.findings] == [("creds", 2, {"what": "credentials"})]
+
+
+def test_a_corrupt_entry_is_ignored_and_rebuilt(tmp_path: Path) -> None:
+    compiled.load_prefilter([RULE])
+    entry = _entry(tmp_path)
+    entry.write_bytes(entry.read_bytes()[:60] + b"garbage")
+    rebuilt = compiled.load_prefilter([RULE])
+    assert rebuilt is not None
+    assert diagnose([RULE], [LOG], options=EngineOptions(prefilter=rebuilt)).findings[0].first_line == 2
+    assert compiled.Prefilter.from_bytes(entry.read_bytes().partition(b"\n")[2].partition(b"\n")[2], [RULE])
+
+
+def test_the_key_follows_the_patterns_and_the_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    other = make_rule(
+        r"""
+        id: creds
+        match:
+          any:
+            - 'Unable to find (?P<what>credentials)'
+        """
+    )
+    key = compiled.pack_key([RULE], "hyperscan")
+    assert compiled.pack_key([other], "hyperscan") != key
+    monkeypatch.setattr(compiled, "__version__", "99.0")
+    assert compiled.pack_key([RULE], "hyperscan") != key
+
+
+def test_an_unwritable_cache_only_costs_the_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv(compiled.CACHE_ENV, str(blocker / "sub"))
+    assert compiled.load_prefilter([RULE]) is not None
+
+
+def test_without_hyperscan_auto_falls_back_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prefilter, "hyperscan_module", lambda: None)
+    assert prefilter.choose_backend("auto") == "python"
+    with pytest.raises(ValueError, match="hyperscan is not installed"):
+        prefilter.choose_backend("hyperscan")
+    result = diagnose([RULE], [LOG])
+    assert result.findings[0].first_line == 2
