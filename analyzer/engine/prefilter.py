@@ -257,6 +257,11 @@ class _Translator:
         # sequence, or invalid bytes that decode to U+FFFD each): ``[\x80-\xff]+`` stands for
         # any number of such characters, so an atom that may match a non-ASCII character
         # keeps the approximation a superset on any line, ASCII or not.
+        if op is C.LITERAL and av >= 128 and av != 0xFFFD and not self.caseless:
+            # A non-ASCII literal matches only its own UTF-8 bytes (invalid input decodes to
+            # U+FFFD, excluded): far more selective than a run of high bytes. Not when caseless:
+            # ``regex`` folds non-ASCII case, hyperscan does not.
+            return b"".join(_escape_byte(b) for b in chr(av).encode("utf-8"))
         text = _atom_text(op, av)
         members = _ascii_members(text, self.ignore_case)
         if op is C.LITERAL and av < 128 and av not in _DROPPED_BYTES:
@@ -299,6 +304,19 @@ def _trim_tail(items: list[Any]) -> list[Any]:
             break
         else:
             break
+    return items
+
+
+def _trim_head(items: list[Any]) -> list[Any]:
+    """Drop what comes before the first ASCII literal (a line matching ``A B`` holds a match of
+    ``B``): a leading class run such as ``^\\s+[\\w.-]*`` gives hyperscan no literal to start
+    from and, in one database with hundreds of patterns, costs the whole scan its speed.
+    (Starting at the longest literal run instead was measured: it skips literals inside
+    groups, such as ``(?:failed|errors?)``, and made the scan ten times slower.)"""
+    for index, (op, av) in enumerate(items):
+        if op is C.LITERAL and 32 <= av < 127:
+            rest = items[index:]
+            return rest if index and _min_width_of(rest) > 0 else items
     return items
 
 
@@ -380,7 +398,7 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
         items = list(tree)
         if _min_width(tree) == 0:
             raise _Unsupported("it can match an empty line, so every line is a candidate")
-        trimmed = _trim_tail(list(items))
+        trimmed = _trim_head(_trim_tail(list(items)))
         if _min_width_of(trimmed) == 0:
             raise _Unsupported("it has nothing but optional parts once its tail is trimmed")
         expression = translator.seq(trimmed)

@@ -10,7 +10,9 @@ cannot be written only costs the compile. This module does the I/O; the engine s
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -36,9 +38,27 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("codebuild-doctor", appauthor=False)) / "compiled"
 
 
+@functools.lru_cache(maxsize=None)
+def code_fingerprint(*modules: str) -> str:
+    """SHA-256 of the source of ``modules``: a cache made by other code is never read.
+
+    Version constants alone were not enough: a change to the translator with no bump
+    served a stale hyperscan database (found by the benchmark, not by a test).
+    """
+    import importlib
+
+    digest = hashlib.sha256()
+    for name in modules:
+        origin = importlib.util.find_spec(name).origin  # type: ignore[union-attr]
+        digest.update(Path(str(origin)).read_bytes() if origin else name.encode())
+    return digest.hexdigest()[:16]
+
+
 def pack_key(rules: Sequence[Rule], backend: str) -> str:
-    """SHA-256 of the rule files' contents (in rule order), tool version, engine versions and back-end."""
-    digest = hashlib.sha256(f"{__version__}|{engine_versions()}|{backend}\n".encode())
+    """SHA-256 of the rule files' contents (in rule order), tool version, engine versions and
+    code (the prefilter's source), and back-end."""
+    code = code_fingerprint("analyzer.engine.prefilter")
+    digest = hashlib.sha256(f"{__version__}|{engine_versions()}|{code}|{backend}\n".encode())
     for rule in rules:
         digest.update(rule.id.encode() + b"\0")
         try:

@@ -170,7 +170,7 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
     patterns = []
     for index, item in enumerate(match[key]):
         spec = {"pattern": item} if isinstance(item, str) else item
-        compiled = _compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", key, index))
+        compiled = _compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", key, index), trusted)
         source_name = spec.get("source", default_source)
         patterns.append(
             Pattern(
@@ -182,7 +182,7 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         )
     exclusions = tuple(
         Exclusion(
-            regex=_compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", "exclude", i)),
+            regex=_compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", "exclude", i), trusted),
             window=spec.get("window", 0),
         )
         for i, spec in enumerate(match.get("exclude", ()))
@@ -223,12 +223,55 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
     )
 
 
-def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...]) -> Any:
+def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...], trusted: bool = False) -> Any:
     flags = PATTERN_FLAGS | (regex.IGNORECASE if ignore_case else 0)
+    if trusted:
+        return LazyRegex(pattern, flags)
     try:
         return regex.compile(pattern, flags)
     except regex.error as exc:
         raise fail(f"pattern does not compile: {exc}: {pattern!r}", path) from None
+
+
+class LazyRegex:
+    """A pattern of a cached (already checked) rule, compiled on first use.
+
+    Compiling the pack's few hundred patterns costs about 200 ms, most of a start; with
+    the prefilter most patterns never run on a given log. ``pattern`` and ``flags`` are the
+    text and flags given (inline flags such as ``(?i)`` stay in the text); every other
+    attribute (``search``, ``groupindex``...) is the compiled ``regex.Pattern``'s.
+    """
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled: Any = None
+
+    def compiled(self) -> Any:
+        """The ``regex.Pattern`` (compiled once; a race compiles it twice, harmlessly)."""
+        if self._compiled is None:
+            self._compiled = regex.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        """``regex.Pattern.search``."""
+        return self.compiled().search(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled(), name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRegex):
+            return (self.pattern, self.flags) == (other.pattern, other.flags)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.flags))
+
+    def __repr__(self) -> str:
+        return f"LazyRegex({self.pattern!r})"
 
 
 class _LazyTemplate:
@@ -258,14 +301,24 @@ RULE_CACHE_VERSION = "1"
 """Bump when what is cached for a rule file changes."""
 
 
+@lru_cache(maxsize=1)
+def _rule_cache_version() -> str:
+    """What a cached rule depends on besides its file: versions, the loader's code, the schema."""
+    from analyzer import __version__
+    from analyzer.rules.compiled import code_fingerprint
+
+    code = code_fingerprint("analyzer.rules.loader", "analyzer.rules.templates", "analyzer.models")
+    schema = hashlib.sha256(json.dumps(rule_schema(), sort_keys=True).encode()).hexdigest()[:16]
+    return f"{RULE_CACHE_VERSION}|{__version__}|{regex.__version__}|{code}|{schema}\n"
+
+
 def _rule_cache_path(content: bytes) -> Path | None:
     """Where the checked, parsed form of a rule file with ``content`` is cached (``None``: no cache)."""
     if os.environ.get("CODEBUILD_DOCTOR_NO_RULE_CACHE"):
         return None
-    from analyzer import __version__
     from analyzer.rules.compiled import cache_dir
 
-    key = hashlib.sha256(f"{RULE_CACHE_VERSION}|{__version__}|{regex.__version__}\n".encode() + content)
+    key = hashlib.sha256(_rule_cache_version().encode() + content)
     return cache_dir() / "rules" / f"{key.hexdigest()}.json"
 
 
