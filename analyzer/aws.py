@@ -7,6 +7,7 @@ is imported here lazily, so ``diagnose --log-file`` never pays for it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,14 +34,22 @@ class AwsClients:
         import botocore.exceptions
 
         self.options = options
+        if options.endpoint_url is not None:
+            _check_endpoint(options.endpoint_url)
+        # The AWS CLI reads AWS_REGION before AWS_DEFAULT_REGION; some botocore releases read
+        # only the latter, so it is passed on explicitly.
+        region = options.region or os.environ.get("AWS_REGION") or None
         try:
-            self.session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+            self.session = boto3.session.Session(profile_name=options.profile, region_name=region)
         except botocore.exceptions.ProfileNotFound:
             raise ConfigError(f"AWS profile not found: {options.profile!r} (see ~/.aws/config)") from None
         if not self.session.region_name:
             raise ConfigError(
                 "no AWS Region: pass --region, set AWS_REGION, or set a region in your AWS profile"
             )
+        if not REGION.match(self.session.region_name):
+            raise ConfigError(f"invalid AWS Region {self.session.region_name!r}: expected a name such as eu-west-1")
+        self.max_attempts = options.max_attempts or _max_attempts()
         self._clients: dict[str, Any] = {}
 
     @property
@@ -53,9 +62,8 @@ class AwsClients:
         if service not in self._clients:
             from botocore.config import Config
 
-            attempts = self.options.max_attempts or int(os.environ.get("AWS_MAX_ATTEMPTS", "5") or 5)
             config = Config(
-                retries={"mode": "adaptive", "total_max_attempts": attempts},
+                retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
                 user_agent_extra=f"codebuild-doctor/{__version__}",
                 connect_timeout=10,
                 read_timeout=60,
@@ -64,6 +72,35 @@ class AwsClients:
                 service, endpoint_url=self.options.endpoint_url, config=config
             )
         return self._clients[service]
+
+
+REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+"""An AWS Region name: ``us-east-1``, ``eu-central-2``, ``us-gov-west-1``."""
+
+
+def _check_endpoint(url: str) -> None:
+    """Raise :class:`ConfigError` unless ``url`` is an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"invalid --endpoint-url {url!r}: expected http(s)://host[:port]")
+
+
+def _max_attempts() -> int:
+    """``AWS_MAX_ATTEMPTS`` (total attempts per call, as in the AWS CLI), default 5."""
+    text = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    if not text:
+        return 5
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"invalid AWS_MAX_ATTEMPTS {text!r}: expected a whole number of 1 or more")
+    return int(text)
+
+
+def region_of_arn(arn: str) -> str | None:
+    """The Region of an ARN (``arn:aws:codebuild:eu-west-1:...``), or ``None``."""
+    parts = arn.split(":")
+    return parts[3] if arn.startswith("arn:") and len(parts) > 5 and parts[3] else None
 
 
 def translate_boto_error(exc: Exception) -> SourceError | None:

@@ -413,8 +413,16 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from analyzer.aws import AwsClients, AwsOptions
         from analyzer.sources.codebuild import fetch_build, normalise_build_id
 
+        from analyzer.aws import region_of_arn
+
         build_id = normalise_build_id(args.build_id)
-        clients = AwsClients(AwsOptions(args.profile, args.region, args.endpoint_url))
+        # A build ARN names its Region: it wins over the environment, and must agree with --region.
+        arn_region = region_of_arn(args.build_id.strip())
+        if arn_region and args.region and arn_region != args.region:
+            raise ConfigError(
+                f"--region {args.region} does not match the build ARN's Region {arn_region}"
+            )
+        clients = AwsClients(AwsOptions(args.profile, args.region or arn_region, args.endpoint_url))
         build, _record = fetch_build(clients.client("codebuild"), build_id)
         diagnosis, failure = pipeline.diagnose_build(
             pack.rules, build, clients.client("logs"), clients.client("s3"), options
