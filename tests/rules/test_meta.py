@@ -56,3 +56,23 @@ def test_specific_causes_outrank_the_fallback(pack):
     assert pack.get("out-of-memory").priority > pack.get("exit-status-137-killed").priority > fallback
     assert pack.get("build-container-died").priority > pack.get("exit-status-137-killed").priority
     assert pack.get("docker-hub-rate-limit").priority > pack.get("image-pull-failed").priority
+
+
+def test_every_rendered_fix_has_well_formed_code_fences() -> None:
+    """A fence glued to the end of a text line never closes, and swallows the rest of the fix."""
+    import re
+
+    from analyzer.rules import load_rules
+    from analyzer.rules.fixtures import diagnose_case, iter_cases
+    from tests.helpers import REPO
+
+    pack = load_rules()
+    problems = []
+    for case in iter_cases(REPO / "fixtures" / "logs"):
+        for finding in diagnose_case(pack.rules, case).findings:
+            for name, text in (("summary", finding.summary), ("remediation", finding.remediation)):
+                glued = [line for line in text.splitlines() if re.search(r"\S\s*```", line)]
+                fences = [line for line in text.splitlines() if line.lstrip().startswith("```")]
+                if glued or len(fences) % 2:
+                    problems.append(f"{case.case_id}: {finding.rule_id} {name}: {glued or fences}")
+    assert problems == []
