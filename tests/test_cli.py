@@ -265,3 +265,53 @@ def test_markdown_and_html_formats_from_the_command_line(tmp_path: Path) -> None
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     markdown = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "markdown"]).out
     assert markdown.startswith("### codebuild-doctor: Docker Hub pull rate limit reached\n")
+
+
+TERRAFORM_LOG = """\
+[Container] 2025/03/08 23:03:46.790021 Entering phase BUILD
+[Container] 2025/03/08 23:03:46.910210 Running command terraform apply -auto-approve
+aws_s3_bucket.assets: Creating...
+\u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists
+\u2502
+[Container] 2025/03/08 23:03:50.000001 Command did not exit successfully terraform apply -auto-approve exit status 1
+[Container] 2025/03/08 23:03:50.000002 Phase complete: BUILD State: FAILED
+[Container] 2025/03/08 23:03:50.000003 Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: terraform apply -auto-approve. Reason: exit status 1
+"""
+
+
+def test_when_only_the_fallback_matches_the_tools_own_error_is_shown(tmp_path: Path) -> None:
+    log = tmp_path / "terraform.log"
+    log.write_text(TERRAFORM_LOG, encoding="utf-8")
+    report = json.loads(Run(["diagnose", "--log-file", str(log), "--format", "json"]).out)
+    assert [f["rule_id"] for f in report["findings"]] == ["command-execution-error"]
+    assert {"line_number": 4, "text": "\u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists"} in report["tail"]
+    text = Run(["diagnose", "--log-file", str(log)]).out
+    assert "Only a generic rule matched: the tool's own error is likely among the lines below." in text
+    assert "    4   \u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists" in text
+
+
+RECOVERED_LOG = """\
+[Container] 2025/03/08 23:03:46.790021 Entering phase PRE_BUILD
+[Container] 2025/03/08 23:03:46.910210 Running command ./pull-with-retry.sh node:20
+toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit
+retrying in 30s
+20: Pulling from library/node
+Status: Downloaded newer image for node:20
+[Container] 2025/03/08 23:04:20.000002 Phase complete: PRE_BUILD State: SUCCEEDED
+[Container] 2025/03/08 23:04:20.000003 Phase context status code:  Message: 
+"""
+
+
+def test_a_match_only_in_phases_that_succeeded_is_info_and_does_not_fail(tmp_path: Path) -> None:
+    log = tmp_path / "recovered.log"
+    log.write_text(RECOVERED_LOG, encoding="utf-8")
+    run = Run(["diagnose", "--log-file", str(log), "--format", "json"])
+    assert run.code == 0  # --fail-on warning: an info finding does not fail
+    report = json.loads(run.out)
+    (finding,) = report["findings"]
+    assert (finding["rule_id"], finding["severity"]) == ("docker-hub-rate-limit", "info")
+    assert report["notes"] == [
+        "docker-hub-rate-limit matched only in phases that succeeded (PRE_BUILD): "
+        "it did not fail the build, so it is reported as info"
+    ]
+    assert Run(["diagnose", "--log-file", str(log), "--fail-on", "info"]).code == 1

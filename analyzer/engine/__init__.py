@@ -8,18 +8,22 @@ normalise lines, tag phases, match every rule, fold repeated hits, then rank.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from analyzer.engine.matcher import Matcher, MatchOptions
 from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, compile_prefilter
 from analyzer.engine.ranking import rank
 from analyzer.engine.tail import ErrorTail
-from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem
+from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem, Severity
+
+FALLBACK_TAG = "fallback"
+"""Rules tagged so (``command-execution-error``) name a symptom, not a cause: with only such
+findings, the diagnosis also carries the log's last error-looking lines (:attr:`Diagnosis.tail`)."""
 
 __all__ = ["EngineOptions", "MatchOptions", "Prefilter", "compile_prefilter", "diagnose", "rank"]
 
@@ -108,20 +112,39 @@ def diagnose(
             (phase.phase_type, context) for phase in build.phases for context in phase.contexts
         )
     problems = list(matcher.problems())
+    succeeded = dict(matcher.phase_succeeded)
+    if build is not None:  # the record's phase statuses are the authority
+        succeeded.update(
+            (phase.phase_type, phase.phase_status == "SUCCEEDED") for phase in build.phases if phase.phase_status
+        )
     findings = []
+    notes = list(notes)
     for rule, count, captures, evidence in matcher.finish():
         finding, problem = _finding(rule, count, captures, evidence, build)
+        phases = {e.phase for e in evidence}
+        if evidence and None not in phases and all(succeeded.get(p) is True for p in phases):
+            # It matched only in phases that succeeded: it did not fail this build by itself.
+            if finding.severity > Severity.INFO:
+                finding = dataclasses.replace(finding, severity=Severity.INFO)
+            notes.append(
+                f"{finding.rule_id} matched only in phases that succeeded ({', '.join(sorted(phases))}): "
+                "it did not fail the build, so it is reported as info"
+            )
         findings.append(finding)
         if problem:
             problems.append(problem)
+    # The order stays the rules' own: a warning in a phase that succeeded (a runtime not
+    # installed) can still be the cause of a later failure; only its severity says it did not
+    # fail the build by itself, so --fail-on does not count it.
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,
         log=stats,
         notes=tuple(notes),
         problems=tuple(problems),
-        # Only an unexplained failure needs the log's last complaints (keeps diagnoses small).
-        tail=() if findings else tail.lines(),
+        # An unexplained failure, or one only a fallback rule explains, needs the log's last
+        # complaints: the generic "command failed" does not show what the tool printed.
+        tail=tail.lines() if all(FALLBACK_TAG in f.tags for f in findings) else (),
     )
 
 
@@ -134,8 +157,9 @@ def _finding(rule, count, captures, evidence, build):  # type: ignore[no-untyped
         "build": build_data,
         "phase": phase,
         "count": count,
-        "region": build_data.get("region"),
-        "account": build_data.get("account"),
+        # A capture of the same name, from the log, is more specific than the build's ARN.
+        "region": captures.get("region") or build_data.get("region"),
+        "account": captures.get("account") or build_data.get("account"),
     }
     problem = None
     try:

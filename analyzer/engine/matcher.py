@@ -15,10 +15,23 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
+
 from analyzer.engine.lines import Line, LineKind
-from analyzer.models import ContextLine, Evidence, Pattern, PhaseContext, Rule, RuleProblem, TextSource
+from analyzer.models import (
+    ContextLine,
+    Evidence,
+    Pattern,
+    PhaseContext,
+    Rule,
+    RuleProblem,
+    TextSource,
+)
 
 PHASE_CONTEXT_LINE = "Phase context status code: {code} Message: {message}"
+
+PHASE_OUTCOME = regex.compile(r"^Phase context status code:(.*?) Message:")
+"""The status code of an agent's phase context line; empty when the phase succeeded."""
 """How the agent prints a phase context; record contexts are matched in the same form."""
 
 
@@ -97,6 +110,8 @@ class Matcher:
         self._recent: deque[Line] = deque(maxlen=max(self._lookback, 1))
         self._pending: list[tuple[RuleState, _Hit]] = []
         self._phase_context_lines: set[tuple[str | None, str]] = set()
+        self.phase_succeeded: dict[str, bool] = {}
+        """Phase -> whether it succeeded, from the agent's ``Phase context status code`` lines."""
         self.lines = 0
 
     # -- log lines -------------------------------------------------------------------------
@@ -113,7 +128,12 @@ class Matcher:
             if self._pending:
                 self._advance_pending(line)
             if line.kind == LineKind.AGENT and "Phase context status code:" in line.text:
-                self._phase_context_lines.add((line.phase, line.text[line.body_start :].strip()))
+                body = line.text[line.body_start :].strip()
+                self._phase_context_lines.add((line.phase, body))
+                outcome = PHASE_OUTCOME.match(body)
+                if outcome is not None and line.phase is not None:
+                    # An empty status code is how the agent reports a phase that succeeded.
+                    self.phase_succeeded[line.phase] = not outcome.group(1).strip()
             if line.text:
                 if only is None:
                     candidates: Iterable[RuleState] = states

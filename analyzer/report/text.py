@@ -66,11 +66,15 @@ def render_text(diagnosis: Diagnosis, *, color: bool = False) -> str:
 
     if not diagnosis.findings:
         out.append("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).")
-        if diagnosis.tail:
-            out.append("")
-            out.append(style("  Last error-looking lines of the log", "bold"))
-            width = len(str(diagnosis.tail[-1].line_number))
-            out.extend(f"    {c.line_number:>{width}}   {_safe(c.text)}" for c in diagnosis.tail)
+    elif diagnosis.tail:
+        out.append("Only a generic rule matched: the tool's own error is likely among the lines below.")
+    if diagnosis.tail:
+        # Shown before the generic finding: these lines are where the cause is.
+        out.append("")
+        out.append(style("  Last error-looking lines of the log", "bold"))
+        width = len(str(diagnosis.tail[-1].line_number))
+        out.extend(f"    {c.line_number:>{width}}   {_safe(c.text)}" for c in diagnosis.tail)
+        out.append("")
     for index, finding in enumerate(diagnosis.findings):
         out.extend(_finding(finding, index, style))
         out.append("")

@@ -321,3 +321,19 @@ def test_engine_imports_neither_boto3_nor_jinja2() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_capture_named_region_is_not_overwritten_by_the_build() -> None:
+    rule = make_rule(
+        r"""
+        id: regional
+        match:
+          any: ['bucket in (?P<region>[a-z]{2}-[a-z]+-\d)']
+        summary: "{{ region }}/{{ account | default('no account') }}"
+        """
+    )
+    build = Build(build_id=BuildId("app:1"), arn="arn:aws:codebuild:us-east-1:123456789012:build/app:1")
+    (with_build,) = diagnose([rule], [log_bytes("bucket in eu-west-3")], build).findings
+    (without,) = diagnose([rule], [log_bytes("bucket in eu-west-3")]).findings
+    assert with_build.summary == "eu-west-3/123456789012"
+    assert without.summary == "eu-west-3/no account"
