@@ -157,10 +157,12 @@ def _finding(rule, count, captures, evidence, build):  # type: ignore[no-untyped
         "build": build_data,
         "phase": phase,
         "count": count,
-        # A capture of the same name, from the log, is more specific than the build's ARN.
-        "region": captures.get("region") or build_data.get("region"),
-        "account": captures.get("account") or build_data.get("account"),
     }
+    # The build's Region and account, unless a capture of the same name (from the log, more
+    # specific) is there; left undefined without a build, so ``| default(...)`` applies.
+    for name in ("region", "account"):
+        if name not in captures and build_data.get(name):
+            variables[name] = build_data[name]
     problem = None
     try:
         summary = rule.summary(variables)
