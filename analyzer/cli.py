@@ -429,7 +429,7 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
     report = _render(diagnosis, args, stdout)
     _write(report, args.output, stdout)
-    if not args.quiet and args.output is not None:
+    if not args.quiet and _to_file(args.output):
         root = diagnosis.root_cause
         cause = f"root cause: {root.rule_id}" if root else "no known failure matched"
         print(f"{PROG}: {cause}; report written to {args.output}", file=stderr)
@@ -449,7 +449,7 @@ def _render(diagnosis: Diagnosis, args: argparse.Namespace, stdout: TextIO) -> s
         diagnosis = redact_diagnosis(diagnosis)
     color = (
         args.format == "text"
-        and args.output is None
+        and not _to_file(args.output)
         and not args.no_color
         and not os.environ.get("NO_COLOR")
         and hasattr(stdout, "isatty")
@@ -458,21 +458,44 @@ def _render(diagnosis: Diagnosis, args: argparse.Namespace, stdout: TextIO) -> s
     return render(diagnosis, OutputFormat(args.format), color=color)
 
 
+def _to_file(output: Path | None) -> bool:
+    """Whether ``--output`` names a file (``-`` and no value mean standard output)."""
+    return output is not None and str(output) != "-"
+
+
 def _write(report: str, output: Path | None, stdout: TextIO) -> None:
-    """Write the report whole or not at all: a temporary file beside the target, then a rename."""
-    if output is None:
+    """Write the report whole or not at all: a temporary file beside the target, then a rename.
+
+    ``-`` is standard output. The file gets the mode a plain ``>`` would give it (the
+    umask's, or an existing file's own), and a symbolic link is followed, not replaced.
+    """
+    if output is None or str(output) == "-":
         stdout.write(report)
         stdout.flush()
         return
-    directory = output.parent if str(output.parent) else Path(".")
+    if not str(output).strip():
+        raise ConfigError("--output: empty file name")
+    target = Path(os.path.realpath(output))
+    if target.is_dir():
+        raise ConfigError(f"--output: {output} is a directory")
+    directory = target.parent
     if not directory.is_dir():
-        raise ConfigError(f"--output: directory does not exist: {directory}")
+        raise ConfigError(f"--output: directory does not exist: {output.parent}")
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError:
+        mode = 0o644
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(report)
-            os.replace(temp, output)
+            os.chmod(temp, mode)
+            os.replace(temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
@@ -547,7 +570,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         report = redact_scan(report)
     color = (
         output_format is ScanFormat.TEXT
-        and args.output is None
+        and not _to_file(args.output)
         and not args.no_color
         and not os.environ.get("NO_COLOR")
         and hasattr(stdout, "isatty")
@@ -557,8 +580,8 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     findings = any(
         (worst := d.worst_severity()) is not None and worst >= args.fail_on for d in report.diagnoses
     )
-    if not args.quiet and (args.output is not None or report.skipped):
-        where = f"; report written to {args.output}" if args.output is not None else ""
+    if not args.quiet and (_to_file(args.output) or report.skipped):
+        where = f"; report written to {args.output}" if _to_file(args.output) else ""
         skipped = f"; {len(report.skipped)} skipped (exit status 3)" if report.skipped else ""
         print(f"{PROG}: {len(report.diagnoses)} builds diagnosed{skipped}{where}", file=stderr)
     if report.skipped:

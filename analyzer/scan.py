@@ -67,9 +67,12 @@ def parse_since(text: str, now: datetime) -> datetime:
     match = _DURATION.match(value)
     if match:
         amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount),
-                 "w": timedelta(weeks=amount)}[unit]  # fmt: skip
-        return now - delta
+        try:
+            delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount),
+                     "w": timedelta(weeks=amount)}[unit]  # fmt: skip
+            return now - delta
+        except OverflowError:
+            raise ConfigError(f"invalid --since {text!r}: that is before the year 1") from None
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

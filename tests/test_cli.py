@@ -315,3 +315,29 @@ def test_a_match_only_in_phases_that_succeeded_is_info_and_does_not_fail(tmp_pat
         "it did not fail the build, so it is reported as info"
     ]
     assert Run(["diagnose", "--log-file", str(log), "--fail-on", "info"]).code == 1
+
+
+def test_output_gets_the_umask_mode_and_follows_a_symlink(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.txt"
+        Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(fresh)])
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.txt"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(kept)])
+        assert kept.stat().st_mode & 0o777 == 0o640 and "ROOT CAUSE" in kept.read_text()
+        link = tmp_path / "link.txt"
+        link.symlink_to(fresh)
+        Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json", "--output", str(link)])
+        assert link.is_symlink() and json.loads(fresh.read_text())["root_cause"] == "docker-hub-rate-limit"
+    finally:
+        os.umask(old)
+
+
+def test_output_dash_is_stdout_and_a_directory_is_refused(tmp_path: Path) -> None:
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json", "--output", "-"])
+    assert json.loads(run.out)["root_cause"] == "docker-hub-rate-limit"
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(tmp_path)])
+    assert (run.code, run.err) == (2, f"codebuild-doctor: error: --output: {tmp_path} is a directory\n")
