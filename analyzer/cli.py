@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
         "  codebuild-doctor diagnose --build-id my-project:0f6c1a2b-1111-2222-3333-444455556666\n"
         "  codebuild-doctor diagnose --log-file build.log --format json --output report.json\n"
-        "  aws logs get-log-events ... | codebuild-doctor diagnose --log-file -\n\n" + EXIT_CODES_HELP,
+        "  aws s3 cp s3://my-log-bucket/logs/<uuid>.gz - | codebuild-doctor diagnose --log-file -\n\n"
+        + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = diagnose.add_mutually_exclusive_group(required=True)
@@ -201,9 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="diagnose sample failed builds served by a local moto server (no AWS account needed)",
         description="Starts a local moto server on 127.0.0.1, seeds it with sample failed builds, "
-        "and runs 'diagnose --build-id' against it over HTTP. Needs: pip install 'codebuild-doctor[demo]'.",
+        "runs 'diagnose --build-id' against it over HTTP for each, then 'scan' over all of them, "
+        "which writes an HTML report. Needs: pip install 'codebuild-doctor[demo]'.",
     )
-    demo.add_argument("--format", choices=["text", "json"], default="text")
+    demo.add_argument(
+        "--format", choices=["text", "json"], default="text",
+        help="text: each command and its report; json: one array of the diagnose reports",
+    )  # fmt: skip
+    demo.add_argument(
+        "--html", type=Path, default=Path("codebuild-doctor-demo.html"), metavar="FILE",
+        help="where the scan's HTML report goes (default: ./codebuild-doctor-demo.html)",
+    )  # fmt: skip
+    demo.add_argument("--no-html", action="store_true", help="skip the scan and its HTML report")
     return parser
 
 
@@ -356,7 +366,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if args.command == "demo":
             from analyzer.demo import run_demo
 
-            return run_demo(output_format=args.format, stdout=stdout, stderr=stderr)
+            html = None if args.no_html else args.html
+            return run_demo(output_format=args.format, html=html, stdout=stdout, stderr=stderr)
     except AnalyzerError as exc:
         _error(stderr, exc)
         return exc.exit_status

@@ -217,8 +217,18 @@ def load_samples(directory: Path | None = None) -> list[Sample]:
     return samples
 
 
-def run_demo(output_format: str = "text", *, stdout: TextIO, stderr: TextIO) -> int:
-    """Seed a local moto server and diagnose each sample build over HTTP; 0 when all were diagnosed."""
+def run_demo(
+    output_format: str = "text", *, html: Path | None = None, stdout: TextIO, stderr: TextIO
+) -> int:
+    """Seed a local moto server, diagnose each sample build over HTTP, then scan them all.
+
+    Text: each ``diagnose`` command and its report. JSON: one array of the reports (the
+    commands go to stderr). ``html``: where the scan's HTML report is written (``None``:
+    no scan). Returns 0 when every build was diagnosed and the report written.
+    """
+    import io
+    import json
+
     from analyzer.cli import main
 
     samples = load_samples()
@@ -228,17 +238,29 @@ def run_demo(output_format: str = "text", *, stdout: TextIO, stderr: TextIO) -> 
         with moto_server() as endpoint_url:
             print(f"codebuild-doctor demo: moto server at {endpoint_url}, {len(samples)} sample failed builds", file=stderr)
             status = 0
+            reports: list[Any] = []
             for sample in samples:
                 build_id = seed_build(endpoint_url, sample.record, sample.log_lines)
-                print(f"\n$ codebuild-doctor diagnose --build-id {build_id} --endpoint-url {endpoint_url}", file=stdout)
+                argv = ["diagnose", "--build-id", build_id, "--region", REGION, "--endpoint-url", endpoint_url]
+                command = f"\n$ codebuild-doctor {' '.join(argv)}"
+                print(command, file=stdout if output_format == "text" else stderr)
                 stdout.flush()
-                code = main(
-                    ["diagnose", "--build-id", build_id, "--endpoint-url", endpoint_url, "--region", REGION,
-                     "--format", output_format],
-                    stdout=stdout,
-                    stderr=stderr,
-                )  # fmt: skip
+                out = io.StringIO() if output_format == "json" else stdout
+                code = main([*argv, "--format", output_format], stdout=out, stderr=stderr)
+                if output_format == "json":
+                    reports.append(json.loads(out.getvalue()))  # type: ignore[attr-defined]
                 if code not in (0, 1):
+                    status = code
+            if output_format == "json":
+                stdout.write(json.dumps(reports, indent=2) + "\n")
+            if html is not None:
+                argv = ["scan", "--region", REGION, "--endpoint-url", endpoint_url, "--since", "1d",
+                        "--no-cache", "--quiet", "--format", "html", "--output", str(html)]  # fmt: skip
+                print(f"\n$ codebuild-doctor {' '.join(argv)}", file=stderr)
+                code = main(argv, stdout=io.StringIO(), stderr=stderr)
+                if code in (0, 1):
+                    print(f"codebuild-doctor demo: wrote the scan's HTML report to {html.resolve()}", file=stderr)
+                else:
                     status = code
             return status
     finally:

@@ -53,10 +53,10 @@ _PATTERNS = [
     # JSON Web Tokens.
     r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b",
     # password=..., token=... (an assignment is deliberate: any value of 6+ characters).
-    r"(?i)(?:\bpass(?:word|wd)?|\bsecret|\btoken|\bapi[_-]?key)[\"']?\s*=\s*[\"']?(?P<secret>[^\s\"',;&]{6,})",
+    r"(?i)(?:(?<![a-z0-9])pass(?:word|wd)?|(?<![a-z0-9])secret|(?<![a-z0-9])token|(?<![a-z0-9])api[_-]?key)[\"']?\s*=\s*[\"']?(?P<secret>[^\s\"',;&]{6,})",
     # "password": "...", token: ... (prose uses colons too: the value must look like a secret,
     # with a digit or symbol in it, or be 20+ characters long).
-    r"(?i)(?:\bpass(?:word|wd)?|\bsecret|\btoken|\bapi[_-]?key)[\"']?\s*:\s*[\"']?(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{6,}|[^\s\"',;&]{20,})",
+    r"(?i)(?:(?<![a-z0-9])pass(?:word|wd)?|(?<![a-z0-9])secret|(?<![a-z0-9])token|(?<![a-z0-9])api[_-]?key)[\"']?\s*:\s*[\"']?(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{6,}|[^\s\"',;&]{20,})",
     r"(?i)--password(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
     r"(?i)\b(?:docker|podman|helm|oras)\s+(?:registry\s+)?login\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
 ]

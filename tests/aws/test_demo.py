@@ -11,22 +11,22 @@ from awshelp import run_cli
 pytestmark = pytest.mark.aws
 
 COMMAND_LINE = re.compile(
-    r"^\$ codebuild-doctor diagnose --build-id (\S+) --endpoint-url http://127\.0\.0\.1:\d+$", re.M
+    r"^\$ codebuild-doctor diagnose --build-id (\S+) --region us-east-1 --endpoint-url http://127\.0\.0\.1:\d+$", re.M
 )
 
 
-def test_demo_diagnoses_the_four_samples_in_order() -> None:
-    run = run_cli("demo", "--format", "json")
+def test_demo_diagnoses_the_four_samples_in_order_and_writes_the_scan_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    html = tmp_path / "team.html"
+    run = run_cli("demo", "--format", "json", "--html", str(html))
 
     assert run.status == 0, run.stderr
-    assert re.fullmatch(
-        r"codebuild-doctor demo: moto server at http://127\.0\.0\.1:\d+, 4 sample failed builds\n", run.stderr
-    )
-    build_ids = COMMAND_LINE.findall(run.stdout)
-    documents = COMMAND_LINE.split(run.stdout)
-    assert documents[0].strip() == ""
-    reports = [json.loads(text) for text in documents[2::2]]  # split keeps the captured id
+    assert re.match(r"codebuild-doctor demo: moto server at http://127\.0\.0\.1:\d+, 4 sample failed builds\n", run.stderr)
+    assert run.stderr.endswith(f"codebuild-doctor demo: wrote the scan's HTML report to {html}\n")
+    build_ids = COMMAND_LINE.findall(run.stderr)  # with --format json the commands go to stderr
+    reports = json.loads(run.stdout)  # one JSON array
     assert [r["build"]["build_id"] for r in reports] == build_ids
+    page = html.read_text(encoding="utf-8")
+    assert all(build_id in page for build_id in build_ids)
     assert [r["build"]["project"] for r in reports] == ["storefront-api", "payments-worker", "docs-site", "storefront-web"]
     assert [r["root_cause"] for r in reports] == [
         "docker-hub-rate-limit",

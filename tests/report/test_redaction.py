@@ -137,3 +137,19 @@ def test_json_report_is_still_valid_after_redaction(secret_log: Path) -> None:
     data = json.loads(_run("diagnose", "--log-file", str(secret_log), "--format", "json"))
     assert data["root_cause"] == "docker-hub-rate-limit"
     assert data["findings"][0]["evidence"][0]["match"]["text"].startswith("toomanyrequests")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('DB_PASSWORD: "p@ssw0rd!xyz"', 'DB_PASSWORD: "[REDACTED]"'),
+        ("export GITHUB_TOKEN=abcdef123456", "export GITHUB_TOKEN=[REDACTED]"),
+        ("MY_API_KEY=0123456789abcdef", "MY_API_KEY=[REDACTED]"),
+        ("TOKEN_URL=https://auth.example.com/token", "TOKEN_URL=https://auth.example.com/token"),
+        ("passwordless: true", "passwordless: true"),
+    ],
+)
+def test_secret_names_after_an_underscore(line: str, expected: str) -> None:
+    from analyzer.redact import redact_text
+
+    assert redact_text(line) == expected
