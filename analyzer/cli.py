@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rules_commands.required = True
     rules_list = rules_commands.add_parser("list", help="list the loaded rules")
-    rules_list.add_argument("--format", choices=["text", "json"], default="text")
+    rules_list.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
     _add_rules_options(rules_list)
 
     rules_show = rules_commands.add_parser(
@@ -271,7 +271,7 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     )  # fmt: skip
     select.add_argument(
         "--since", default=DEFAULT_SINCE, metavar="WHEN",
-        help=f"builds started since: a duration (90m, 24h, 7d, 2w) or a date (2026-11-01); default {DEFAULT_SINCE}",
+        help=f"builds started since: a duration (90m, 24h, 7d, 2w) a date (2026-11-01) or a UTC time (2026-11-01T08:00:00Z); default {DEFAULT_SINCE}",
     )  # fmt: skip
     select.add_argument(
         "--status", default=",".join(DEFAULT_STATUSES), metavar="LIST",
