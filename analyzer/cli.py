@@ -271,7 +271,7 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     )  # fmt: skip
     select.add_argument(
         "--since", default=DEFAULT_SINCE, metavar="WHEN",
-        help=f"builds started since: a duration (90m, 24h, 7d, 2w) a date (2026-11-01) or a UTC time (2026-11-01T08:00:00Z); default {DEFAULT_SINCE}",
+        help=f"builds started since: a duration (90m, 24h, 7d, 2w), a date (2026-11-01) or a UTC time (2026-11-01T08:00:00Z); default {DEFAULT_SINCE}",
     )  # fmt: skip
     select.add_argument(
         "--status", default=",".join(DEFAULT_STATUSES), metavar="LIST",
