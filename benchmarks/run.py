@@ -66,7 +66,10 @@ def measure(argv: list[str]) -> tuple[float, int]:
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True)
+    # As installed by pip, the tool's modules have bytecode; a sandbox that sets
+    # PYTHONDONTWRITEBYTECODE would make every start recompile them (~100 ms).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True, env=env)
     wall, rss_kb = out.stdout.split()
     return float(wall), int(rss_kb) // 1024
 

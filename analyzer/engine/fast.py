@@ -333,7 +333,7 @@ TAIL_BYTES = 16 << 20
 """Raw bytes of the last blocks kept for the error tail: :data:`TAIL_WINDOW` lines of any sane log."""
 
 
-SEGMENT = 1 << 14
+SEGMENT = 1 << 16
 """Bytes per line-aligned segment cleaned alone; a raw line is found within its segment."""
 
 
