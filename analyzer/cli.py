@@ -8,6 +8,7 @@ Reports go to stdout or ``--output``; messages go to stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -232,8 +233,8 @@ def _positive_number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected more than 0, got {text}")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number more than 0, got {text}")
     return value
 
 
@@ -594,7 +595,8 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not args.quiet and (_to_file(args.output) or report.skipped):
         where = f"; report written to {args.output}" if _to_file(args.output) else ""
         skipped = f"; {len(report.skipped)} skipped (exit status 3)" if report.skipped else ""
-        print(f"{PROG}: {len(report.diagnoses)} builds diagnosed{skipped}{where}", file=stderr)
+        count = len(report.diagnoses)
+        print(f"{PROG}: {count} build{'' if count == 1 else 's'} diagnosed{skipped}{where}", file=stderr)
     if report.skipped:
         return ExitStatus.SOURCE
     return ExitStatus.FINDINGS if findings else ExitStatus.OK

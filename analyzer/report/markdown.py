@@ -23,8 +23,8 @@ _REMEDIATION_CHARS = 25_000
 _OTHERS = 25
 _NOTES = 10
 _NOTICE = (
-    "\n\n> **Truncated** to fit a pull-request comment ({limit:,} characters). "
-    "For everything, run `codebuild-doctor diagnose` with `--format html` or `--format text`.\n"
+    "\n\n> **Shortened:** long parts were cut so the comment stays under GitHub's {limit:,}-character "
+    "limit. For everything, run `codebuild-doctor diagnose` with `--format html` or `--format text`.\n"
 )
 
 

@@ -20,7 +20,7 @@ def render_scan_markdown(report: ScanReport) -> str:
     out = [
         f"## CodeBuild failures in {report.region or '?'}, {since} to {until} UTC",
         "",
-        f"{summary.builds} builds diagnosed: {summary.diagnosed} explained, {summary.unknown} unknown, "
+        f"{summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained, {summary.unknown} unknown, "
         f"{summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost.",
     ]
     if summary.causes:

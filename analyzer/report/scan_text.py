@@ -40,7 +40,7 @@ def render_scan_text(report: ScanReport, *, color: bool = False) -> str:
     out.append(f"  statuses: {', '.join(report.statuses)}")
     share = f" ({summary.diagnosed_share:.0%})" if summary.builds else ""
     out.append(
-        f"  {summary.builds} builds diagnosed: {summary.diagnosed} explained{share}, {summary.unknown} unknown; "
+        f"  {summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained{share}, {summary.unknown} unknown; "
         f"{summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost"
     )
     if summary.builds:

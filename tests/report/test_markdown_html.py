@@ -32,12 +32,12 @@ def test_markdown_report_is_cut_under_github_limit_and_says_so(pack_rules) -> No
     text = render_markdown(dataclasses.replace(result, findings=(huge, *result.findings[1:])))
     assert len(text) <= MAX_CHARS
     assert text.rstrip().endswith("For everything, run `codebuild-doctor diagnose` with `--format html` or `--format text`.")
-    assert "> **Truncated** to fit a pull-request comment (65,536 characters)." in text
+    assert "> **Shortened:** long parts were cut so the comment stays under GitHub's 65,536-character limit." in text
     # the clipped remediation's code block was closed before the notice
     fix = text.split("**How to fix it**", 1)[1]
     assert len(re.findall(r"^```", fix, flags=re.M)) % 2 == 0
     tiny = render_markdown(result, limit=2_000)
-    assert len(tiny) <= 2_000 and "Truncated" in tiny
+    assert len(tiny) <= 2_000 and "**Shortened:**" in tiny
 
 
 def test_markdown_evidence_fence_is_longer_than_any_backticks_in_the_log(pack_rules) -> None:  # type: ignore[no-untyped-def]
