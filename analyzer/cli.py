@@ -402,7 +402,10 @@ def _load_pack(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     if args.no_default_rules and not args.rules_dir:
         raise ConfigError("--no-default-rules needs at least one --rules-dir")
-    return load_rules(args.rules_dir, include_default=not args.no_default_rules)
+    pack = load_rules(args.rules_dir, include_default=not args.no_default_rules)
+    for conflict in pack.conflicts:  # two team directories define one id: say which one won
+        print(f"{PROG}: warning: {conflict}", file=sys.stderr)
+    return pack
 
 
 def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -366,6 +366,8 @@ class RulePack:
     errors: tuple[RuleError, ...] = ()
     replaced: tuple[str, ...] = field(default=())
     """Ids of shipped rules that a ``--rules-dir`` rule replaced."""
+    conflicts: tuple[str, ...] = field(default=())
+    """Messages for ids that two extra directories both define (the later one wins)."""
 
     def get(self, rule_id: str) -> Rule:
         """The rule with ``rule_id``; raises ``KeyError`` with the known ids' count."""
@@ -393,8 +395,11 @@ def load_rules(
     directories = ([default_rules_dir()] if include_default else []) + [Path(d) for d in extra_dirs]
     by_id: dict[str, Rule] = {}
     replaced: list[str] = []
+    conflicts: list[str] = []
     errors: list[RuleError] = []
-    for directory in directories:
+    from_extra: set[str] = set()  # ids last defined by a --rules-dir (not the shipped pack)
+    for position, directory in enumerate(directories):
+        extra = position > 0 or not include_default
         if not directory.is_dir():
             error = RuleError(f"rules directory not found: {directory}")
             if not collect_errors:
@@ -418,5 +423,9 @@ def load_rules(
             seen_here[rule.id] = str(path)
             if rule.id in by_id:
                 replaced.append(rule.id)
+                if rule.id in from_extra:
+                    conflicts.append(f"rule {rule.id!r} in {path} replaces the one in {by_id[rule.id].source_path}")
+            if extra:
+                from_extra.add(rule.id)
             by_id[rule.id] = rule
-    return RulePack(tuple(by_id.values()), tuple(errors), tuple(replaced))
+    return RulePack(tuple(by_id.values()), tuple(errors), tuple(replaced), tuple(conflicts))

@@ -167,3 +167,20 @@ def test_duplicate_key_is_an_error_naming_both_lines(tmp_path):
     with pytest.raises(RuleError) as info:
         load_rule_file(path)
     assert str(info.value) == f"{path}:9: invalid rule: YAML syntax error: duplicate key 'summary' (first at line 7)"
+
+
+def test_two_rules_dirs_defining_one_id_are_reported(tmp_path):
+    from analyzer.rules.loader import load_rules
+
+    text = (
+        "id: team-rule\ntitle: a team rule\nseverity: error\ncategory: test\n"
+        "match:\n  any: ['boom']\nsummary: s\nremediation: r\n"
+    )
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "team-rule.yaml").write_text(text)
+    pack = load_rules([tmp_path / "a", tmp_path / "b"])
+    assert pack.conflicts == (
+        f"rule 'team-rule' in {tmp_path / 'b' / 'team-rule.yaml'} replaces the one in {tmp_path / 'a' / 'team-rule.yaml'}",
+    )
+    assert load_rules([tmp_path / "a"]).conflicts == ()  # replacing nothing, or a shipped rule, is not a conflict
