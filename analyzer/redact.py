@@ -131,22 +131,39 @@ def _redact_map(values: Mapping[str, str]) -> dict[str, str]:
     return {key: redact_text(value) for key, value in values.items()}
 
 
-def redact_finding(finding: Finding) -> Finding:
-    """A copy of ``finding`` with its evidence, captures, summary and remediation redacted."""
+def redact_finding(finding: Finding, build: Build | None = None) -> Finding:
+    """A copy of ``finding`` with its evidence and captures redacted.
+
+    The summary and remediation are the rule's own text with values put in: only those
+    values (the captures, and the build record's fields) are redacted there. Redacting the
+    whole text turned a rule's advice, such as ``DOCKERHUB_TOKEN: /CodeBuild/dockerhub/token``
+    in a buildspec snippet, into ``[REDACTED]``.
+    """
+    values = list(finding.captures.values())
+    if build is not None:
+        values += [v for v in build.to_dict().values() if isinstance(v, str)]
+    swaps = {value: redact_text(value) for value in values if value and redact_text(value) != value}
     return dataclasses.replace(
         finding,
         evidence=tuple(_redact_evidence(e) for e in finding.evidence),
         captures=_redact_map(finding.captures),
-        summary=redact_text(finding.summary),
-        remediation=redact_text(finding.remediation),
+        summary=_swap(finding.summary, swaps),
+        remediation=_swap(finding.remediation, swaps),
     )
+
+
+def _swap(text: str, swaps: Mapping[str, str]) -> str:
+    """Replace each secret-bearing value in ``text`` by its redacted form, longest first."""
+    for value in sorted(swaps, key=len, reverse=True):
+        text = text.replace(value, swaps[value])
+    return text
 
 
 def redact_diagnosis(diagnosis: Diagnosis) -> Diagnosis:
     """A copy of ``diagnosis`` safe to share: every log- or record-derived string redacted."""
     return dataclasses.replace(
         diagnosis,
-        findings=tuple(redact_finding(f) for f in diagnosis.findings),
+        findings=tuple(redact_finding(f, diagnosis.build) for f in diagnosis.findings),
         notes=tuple(redact_text(n) for n in diagnosis.notes),
         build=redact_build(diagnosis.build) if diagnosis.build else None,
         tail=tuple(ContextLine(c.line_number, t) for c, t in zip(diagnosis.tail, redact_lines([c.text for c in diagnosis.tail]))),

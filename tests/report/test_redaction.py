@@ -153,3 +153,21 @@ def test_secret_names_after_an_underscore(line: str, expected: str) -> None:
     from analyzer.redact import redact_text
 
     assert redact_text(line) == expected
+
+
+def test_redaction_never_rewrites_a_rules_own_advice() -> None:
+    """Only log- and record-derived values are redacted in a fix: a rule's buildspec snippet
+    (``DOCKERHUB_TOKEN: /CodeBuild/dockerhub/token``) is not a leaked secret."""
+    from analyzer.rules import load_rules
+    from analyzer.rules.fixtures import diagnose_case, iter_cases
+    from tests.helpers import REPO
+
+    pack = load_rules()
+    changed = []
+    for case in iter_cases(REPO / "fixtures" / "logs"):
+        diagnosis = diagnose_case(pack.rules, case)
+        for plain, redacted in zip(diagnosis.findings, redact_diagnosis(diagnosis).findings):
+            secret_values = [v for v in plain.captures.values() if redact_text(v) != v]
+            if not secret_values and (plain.summary, plain.remediation) != (redacted.summary, redacted.remediation):
+                changed.append(f"{case.case_id}: {plain.rule_id}")
+    assert changed == []
