@@ -148,12 +148,27 @@ def diagnose(
     )
 
 
+_INERT = str.maketrans({"`": "\u02cb", "<": "\u2039", ">": "\u203a"})
+
+
+def inert(value: str) -> str:
+    """A log-derived value made safe to put into a rule's Markdown.
+
+    Captures and record fields are text from a log or a branch name: a backtick would close
+    the code span a template puts them in, ``<img ...>`` is live HTML in a GitHub comment, and
+    ``![x](url)`` a tracking image. Those characters become look-alikes (ˋ ‹ ›) and ``](``
+    is split; the JSON report's ``captures`` keep the values as captured.
+    """
+    return value.translate(_INERT).replace("](", "] (")
+
+
 def _finding(rule, count, captures, evidence, build):  # type: ignore[no-untyped-def]
     phase = next((e.phase for e in evidence if e.phase), None)
-    build_data = build.to_dict() if build is not None else {}
+    build_data = {k: inert(v) if isinstance(v, str) else v for k, v in (build.to_dict() if build else {}).items()}
+    safe = {name: inert(value) for name, value in captures.items()}
     variables = {
-        **captures,
-        "captures": captures,
+        **safe,
+        "captures": safe,
         "build": build_data,
         "phase": phase,
         "count": count,
@@ -161,7 +176,7 @@ def _finding(rule, count, captures, evidence, build):  # type: ignore[no-untyped
     # The build's Region and account, unless a capture of the same name (from the log, more
     # specific) is there; left undefined without a build, so ``| default(...)`` applies.
     for name in ("region", "account"):
-        if name not in captures and build_data.get(name):
+        if name not in safe and build_data.get(name):
             variables[name] = build_data[name]
     problem = None
     try:

@@ -107,3 +107,24 @@ def test_trend_chart_is_inline_svg_with_a_bar_per_day_and_cause(scan_report) -> 
         ("2026-11-26", "docker-hub-rate-limit", "1"), ("2026-11-26", "unknown", "2"),
     ]  # fmt: skip
     assert html.count(">11-27</text>") == 1  # the window's last day has an axis label and no bar
+
+
+def test_a_log_line_cannot_inject_markdown_through_a_capture(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The daemon rule puts the captured socket in a code span; a backtick in the log must not
+    close it and let an image or raw HTML into a pull-request comment."""
+    import io
+
+    from analyzer.cli import main
+
+    log = tmp_path / "evil.log"
+    log.write_text(
+        "Cannot connect to the Docker daemon at unix://x`<img/src=https://evil.example/p.png>"
+        "`![t](https://evil.example/t.png)`. Is the docker daemon running?\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    main(["diagnose", "--log-file", str(log), "--format", "markdown"], stdout=out)
+    comment = out.getvalue()
+    prose = comment.split("```")[0::2]  # outside the evidence code blocks
+    assert not any("<img" in part or "](https://evil.example" in part for part in prose)
+    assert "ˋ‹img/src=https://evil.example/p.png›ˋ" in comment
