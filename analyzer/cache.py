@@ -25,6 +25,7 @@ Where the file lives (precedence): ``--no-cache`` (none) > ``--cache-dir`` >
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -119,21 +120,42 @@ class BuildCache:
     # -- opening, checking, rebuilding -------------------------------------------------------
 
     def _open(self) -> None:
+        # Cached logs are not redacted: only the user may read them (a directory and a file
+        # that only the owner can open).
+        if self.directory.exists() and not self.directory.is_dir():
+            self._warn(f"cache disabled: {self.directory} is not a directory")
+            return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             self._warn(f"cache disabled: cannot create {self.directory}: {exc.strerror or exc}")
             return
+        if not os.access(self.directory, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+            # Not writable is not corrupt: never delete a cache we merely cannot write.
+            self._warn(f"cache disabled: {self.path} is not writable")
+            return
         try:
             self._db = self._connect()
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "unable to open" in str(exc):
+                self._warn(f"cache disabled: cannot open {self.path}: {exc}")
+                return
+            self._rebuild(exc)
         except sqlite3.DatabaseError as exc:
-            self._warn(f"cache file {self.path} is unusable ({exc}); rebuilding it empty")
+            self._rebuild(exc)
+        if self._db is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(self.path, 0o600)
+
+    def _rebuild(self, exc: sqlite3.Error) -> None:
+        """A corrupt or foreign file: start again empty, with a warning."""
+        self._warn(f"cache file {self.path} is unusable ({exc}); rebuilding it empty")
+        try:
             self._remove_files()
-            try:
-                self._db = self._connect()
-            except sqlite3.DatabaseError as again:
-                self._warn(f"cache disabled: cannot rebuild {self.path}: {again}")
-                self._db = None
+            self._db = self._connect()
+        except (sqlite3.DatabaseError, OSError) as again:
+            self._warn(f"cache disabled: cannot rebuild {self.path}: {again}")
+            self._db = None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta, timezone
+import os
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,31 @@ def test_paging_stops_after_the_first_page_past_the_window() -> None:
     assert fake.batches == [100, 100]
     expected = {r["id"] for r in fake.records[:151] if r["buildStatus"] == "FAILED"} - {fake.records[50]["id"]}
     assert {r["id"] for r in selected} == expected and skipped == []
+
+
+def test_the_cache_is_private_to_its_user(tmp_path: Path) -> None:
+    """Cached logs are not redacted: the directory is 0700 and the file 0600."""
+    directory = tmp_path / "cache"
+    BuildCache(directory).close()
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert (directory / "cache.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_cache_dir_that_is_a_file_disables_the_cache_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a directory")
+    warnings: list[str] = []
+    cache = BuildCache(tmp_path / "afile", warn=warnings.append)
+    assert warnings == [f"cache disabled: {tmp_path / 'afile'} is not a directory"]
+    assert (tmp_path / "afile").read_text() == "not a directory"
+    cache.close()
+
+
+def test_a_cache_that_cannot_be_written_is_left_alone(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    BuildCache(tmp_path).close()
+    before = (tmp_path / "cache.sqlite3").read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if mode == os.W_OK else real_access(path, mode))
+    warnings: list[str] = []
+    BuildCache(tmp_path, warn=warnings.append).close()
+    assert warnings == [f"cache disabled: {tmp_path / 'cache.sqlite3'} is not writable"]
+    assert (tmp_path / "cache.sqlite3").read_bytes() == before  # not wiped
