@@ -521,11 +521,13 @@ def _write(report: str, output: Path | None, stdout: TextIO) -> None:
 def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``scan``: build the clients, cache and observer, run :func:`analyzer.scan.scan`, render, exit."""
     import contextlib
+    import dataclasses
     from datetime import datetime, timezone
 
     from analyzer.aws import AwsClients, AwsOptions
     from analyzer.engine import EngineOptions, MatchOptions
     from analyzer.report.scan import ScanFormat, render_scan
+    from analyzer.rules.compiled import load_prefilter
     from analyzer.scan import ScanObserver, ScanOptions, parse_since, parse_statuses, scan
 
     now = datetime.now(timezone.utc)
@@ -542,12 +544,11 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")
     output_format = ScanFormat(args.format)
-    if output_format is ScanFormat.HTML:
-        import importlib.util
-
-        if importlib.util.find_spec("analyzer.report.html") is None:
-            raise ConfigError("the html format is not available yet")
     pack = _load_pack(args)
+    # The compiled prefilter from the on-disk cache, shared by every worker.
+    options = dataclasses.replace(
+        options, engine=dataclasses.replace(options.engine, prefilter=load_prefilter(pack.rules))
+    )
     clients = AwsClients(AwsOptions(args.profile, args.region, args.endpoint_url))
 
     def warn(message: str) -> None:

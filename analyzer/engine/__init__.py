@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ class EngineOptions:
 
 
 _PREFILTERS: dict[Any, Prefilter] = {}
+_COMPILING = threading.Lock()
 
 
 def prefilter_for(rules: Sequence[Rule], backend: str) -> Prefilter:
@@ -52,9 +54,14 @@ def prefilter_for(rules: Sequence[Rule], backend: str) -> Prefilter:
     key = (backend, no_automaton, tuple((r.id, tuple((p.regex.pattern, p.regex.flags, p.source) for p in r.patterns)) for r in rules))
     found = _PREFILTERS.get(key)
     if found is None:
-        if len(_PREFILTERS) > 16:
-            _PREFILTERS.clear()
-        found = _PREFILTERS[key] = compile_prefilter(rules, backend)
+        # One compile for all threads: scan's workers would otherwise each compile the
+        # database at once (16 workers made a scan 5x slower than 1).
+        with _COMPILING:
+            found = _PREFILTERS.get(key)
+            if found is None:
+                if len(_PREFILTERS) > 16:
+                    _PREFILTERS.clear()
+                found = _PREFILTERS[key] = compile_prefilter(rules, backend)
     return found
 
 

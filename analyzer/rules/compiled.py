@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -45,7 +44,7 @@ def code_fingerprint(*modules: str) -> str:
     Version constants alone were not enough: a change to the translator with no bump
     served a stale hyperscan database (found by the benchmark, not by a test).
     """
-    import importlib
+    import importlib.util
 
     digest = hashlib.sha256()
     for name in modules:
