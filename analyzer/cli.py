@@ -8,6 +8,7 @@ Reports go to stdout or ``--output``; messages go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -223,8 +224,8 @@ exit codes:
   0  every selected build diagnosed; no finding at or above --fail-on
   1  at least one finding at or above --fail-on (and nothing skipped)
   2  usage error, bad rule file or bad configuration
-  3  a build or project was skipped (its reason is in the report), or the projects could
-     not be listed; the report is still written
+  3  a build or project was skipped (its reason is in the report; the report is still
+     written), or AWS could not be reached at all (no credentials, no endpoint: no report)
 """
 
 
@@ -268,7 +269,7 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     select = scan.add_argument_group("which builds")
     select.add_argument(
         "--project", action="append", default=[], metavar="NAME",
-        help="scan this project (repeatable); default: every project in the Region (ListProjects)",
+        help="scan this project (repeatable, or comma-separated); default: every project in the Region (ListProjects)",
     )  # fmt: skip
     select.add_argument(
         "--since", default=DEFAULT_SINCE, metavar="WHEN",
@@ -287,14 +288,15 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 
     report.add_argument(
         "--format", choices=[f.value for f in ScanFormat], default="text",
-        help="text (default): a summary; json: the versioned scan schema; markdown: summary tables",
+        help="text (default): a summary; json: the versioned scan schema; markdown: summary tables; "
+        "html: the team's self-contained page",
     )  # fmt: skip
     report.add_argument(
         "--output", "-o", metavar="FILE", type=Path, help="write the report to FILE (whole or not at all)"
     )
     report.add_argument(
         "--fail-on", type=_severity, default=Severity.WARNING, metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY (default: warning)",
+        help="exit 1 when a finding is at or above SEVERITY: info, warning, error, critical (default: warning)",
     )  # fmt: skip
     report.add_argument("--no-redact", action="store_true", help="show secrets found in logs as they are")
     report.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR set, or not a TTY)")
@@ -375,6 +377,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error; silence the flush at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.OK
     except Exception as exc:
         translated = _translate_aws(exc)
         if translated is None:
@@ -518,6 +525,14 @@ def _write(report: str, output: Path | None, stdout: TextIO) -> None:
         raise ConfigError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
 
 
+def _project_names(values: list[str]) -> list[str]:
+    """``--project`` values; each may also be a comma-separated list, as ``--status`` is."""
+    names = [name.strip() for value in values for name in value.split(",")]
+    if any(not name for name in names):
+        raise ConfigError(f"invalid --project {','.join(values)!r}: an empty project name")
+    return names
+
+
 def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``scan``: build the clients, cache and observer, run :func:`analyzer.scan.scan`, render, exit."""
     import contextlib
@@ -534,7 +549,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     options = ScanOptions(
         since=parse_since(args.since, now),
         until=now,
-        projects=tuple(dict.fromkeys(args.project)),
+        projects=tuple(dict.fromkeys(_project_names(args.project))),
         statuses=parse_statuses(args.status),
         limit=args.limit,
         max_concurrency=args.max_concurrency,

@@ -44,3 +44,12 @@ def test_statuses() -> None:
     assert parse_statuses("failed, FAULT,failed") == ("FAILED", "FAULT")
     with pytest.raises(ConfigError):
         parse_statuses("FAILED,BROKEN")
+
+
+def test_project_names() -> None:
+    from analyzer.cli import _project_names
+
+    assert _project_names(["api", "web,worker"]) == ["api", "web", "worker"]
+    with pytest.raises(ConfigError) as info:
+        _project_names([""])
+    assert str(info.value) == "invalid --project '': an empty project name"
