@@ -32,6 +32,20 @@ PHASE_ORDER = (
     "SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
     "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED",
 )  # fmt: skip
+PROJECT_SOURCE = {"type": "NO_SOURCE", "location": "buildspec.yml"}
+PROJECT_ARTIFACTS = {"type": "NO_ARTIFACTS"}
+PROJECT_ENVIRONMENT = {
+    "type": "LINUX_CONTAINER",
+    "image": "aws/codebuild/standard:7.0",
+    "computeType": "BUILD_GENERAL1_SMALL",
+}
+"""The sample projects' settings (moto requires a source location even for NO_SOURCE)."""
+
+
+def _service_role(account: str, project: str) -> str:
+    return f"arn:aws:iam::{account}:role/service-role/codebuild-{project}-service-role"
+
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -123,14 +137,10 @@ def seed_build(
     with contextlib.suppress(codebuild.exceptions.ResourceAlreadyExistsException):
         codebuild.create_project(
             name=project,
-            source={"type": "NO_SOURCE", "location": "buildspec.yml"},
-            artifacts={"type": "NO_ARTIFACTS"},
-            environment={
-                "type": "LINUX_CONTAINER",
-                "image": "aws/codebuild/standard:7.0",
-                "computeType": "BUILD_GENERAL1_SMALL",
-            },
-            serviceRole=f"arn:aws:iam::{ACCOUNT}:role/service-role/codebuild-{project}-service-role",
+            source=PROJECT_SOURCE,
+            artifacts=PROJECT_ARTIFACTS,
+            environment=PROJECT_ENVIRONMENT,
+            serviceRole=_service_role(ACCOUNT, project),
         )
     build_id = codebuild.start_build(projectName=project)["build"]["id"]
     uuid = build_id.split(":", 1)[1]
@@ -297,14 +307,10 @@ def seed_builds_in_process(
             codebuild.create_project(
                 project_name=project,
                 description=None,
-                project_source={"type": "NO_SOURCE", "location": "buildspec.yml"},
-                artifacts={"type": "NO_ARTIFACTS"},
-                environment={
-                    "type": "LINUX_CONTAINER",
-                    "image": "aws/codebuild/standard:7.0",
-                    "computeType": "BUILD_GENERAL1_SMALL",
-                },
-                service_role=f"arn:aws:iam::{account}:role/service-role/codebuild-{project}-service-role",
+                project_source=PROJECT_SOURCE,
+                artifacts=PROJECT_ARTIFACTS,
+                environment=PROJECT_ENVIRONMENT,
+                service_role=_service_role(account, project),
                 tags=None,
                 cache=None,
                 timeout=None,
