@@ -136,6 +136,10 @@ class ScanObserver:
         """Something the user should know that does not stop the scan."""
 
 
+class ScanCancelled(Exception):
+    """Raised in a worker whose scan was stopped (Ctrl-C) while it waited for the rate limit."""
+
+
 class RateLimiter:
     """A token bucket shared by threads: ``acquire()`` blocks until a request may go (``rate`` per second).
 
@@ -148,21 +152,36 @@ class RateLimiter:
         burst: float | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.rate = rate
         self.capacity = max(1.0, burst if burst is not None else rate)
         self._tokens = self.capacity
         self._clock = clock
-        self._sleep = sleep
+        self._cancelled = threading.Event()
+        # Waiting on the event, not time.sleep: cancel() wakes every waiting worker at once.
+        self._sleep = sleep or self._wait
         self._last = clock()
         self._lock = threading.Lock()
         self.waited = 0.0
         """Total seconds callers spent waiting."""
         self.acquired = 0
 
+    def cancel(self) -> None:
+        """Stop: waiting and later callers raise :class:`ScanCancelled` (Ctrl-C ends a scan at once)."""
+        self._cancelled.set()
+
+    def _wait(self, seconds: float) -> None:
+        if self._cancelled.wait(seconds):
+            raise ScanCancelled("the scan was stopped")
+
     def acquire(self) -> float:
-        """Take a token, waiting for one if need be; returns the seconds waited."""
+        """Take a token, waiting for one if need be; returns the seconds waited.
+
+        Raises :class:`ScanCancelled` once :meth:`cancel` was called.
+        """
+        if self._cancelled.is_set():
+            raise ScanCancelled("the scan was stopped")
         if self.rate <= 0:
             return 0.0
         with self._lock:
@@ -232,8 +251,12 @@ def scan(
                 (skipped if is_skip else diagnoses).append(outcome)  # type: ignore[arg-type]
                 build_id = outcome.build_id if is_skip else outcome.build.build_id  # type: ignore[union-attr]
                 observer.build_done(build_id, skipped=is_skip, fetched_bytes=fetched, cached=cached)
+        except BaseException:
+            # Interrupted (Ctrl-C): wake the workers waiting for the rate limit so they stop now,
+            # and drop the builds not started; one in an HTTP call finishes it (and its transaction).
+            limiter.cancel()
+            raise
         finally:
-            # Interrupted (Ctrl-C): drop the builds not started; the ones running finish their transaction.
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
         events.unregister(_RATE_EVENT, unique_id="codebuild-doctor-rate-limit")

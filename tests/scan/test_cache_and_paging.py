@@ -161,3 +161,31 @@ def test_a_cache_that_cannot_be_written_is_left_alone(tmp_path: Path, monkeypatc
     BuildCache(tmp_path, warn=warnings.append).close()
     assert warnings == [f"cache disabled: {tmp_path / 'cache.sqlite3'} is not writable"]
     assert (tmp_path / "cache.sqlite3").read_bytes() == before  # not wiped
+
+
+def test_cancel_wakes_a_worker_waiting_for_the_rate_limit() -> None:
+    """Ctrl-C during a scan must not wait for rate-limited workers to finish their turn."""
+    import threading
+    import time
+
+    from analyzer.scan import ScanCancelled
+
+    limiter = RateLimiter(0.1)  # one request per 10 s
+    limiter.acquire()  # the burst token
+    outcome: list[object] = []
+
+    def worker() -> None:
+        try:
+            limiter.acquire()  # would wait about 10 s
+            outcome.append("went")
+        except ScanCancelled as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.1)
+    limiter.cancel()
+    thread.join(timeout=5)
+    assert time.monotonic() - started < 2
+    assert len(outcome) == 1 and isinstance(outcome[0], ScanCancelled)

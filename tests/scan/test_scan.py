@@ -275,7 +275,8 @@ def test_a_scan_killed_half_way_leaves_a_usable_cache(seeded: SeededScan, rules:
     cache.close()
     cache = BuildCache(tmp_path)
     stats = cache.stats()
-    assert stats["records"] == 55 and 3 <= stats["logs"] <= 5
+    # The builds done before the stop (some have no log); the one running is stopped, not finished.
+    assert stats["records"] == 55 and 1 <= stats["logs"] <= 5
     calls = CallLog(codebuild, logs, s3)
     report = scan(rules, codebuild, logs, s3, _options(projects=("api",)), cache=cache)
     wanted = {i for i in seeded.selected() if seeded.ids[i]["project"] == "api"}
