@@ -179,8 +179,14 @@ def seed_build(
     stored = next(
         b for b in codebuild_backends[ACCOUNT][region].build_metadata_history[project] if b["id"] == build_id
     )
-    phases = _phases(record.get("phases", []), start)
-    stored.update({k: v for k, v in record.items() if k not in ("id", "arn", "phases", "logs")})
+    _finish(stored, {k: v for k, v in record.items() if k not in ("id", "arn", "logs")}, start, logs_location)
+    return str(build_id)
+
+
+def _finish(stored: dict[str, Any], record: dict[str, Any], start: float, logs: dict[str, Any]) -> None:
+    """Make moto's stored build the finished one ``record`` describes (times filled from ``start``)."""
+    phases = _phases(record.pop("phases", []), start)
+    stored.update(record)
     stored.update(
         buildStatus=record.get("buildStatus", "FAILED"),
         currentPhase="COMPLETED",
@@ -188,9 +194,8 @@ def seed_build(
         startTime=start,
         endTime=start + sum(p.get("durationInSeconds", 0) for p in phases),
         phases=phases,
-        logs=logs_location,
+        logs=logs,
     )
-    return str(build_id)
 
 
 def _phases(given: list[dict[str, Any]], start: float) -> list[dict[str, Any]]:
@@ -337,16 +342,6 @@ def seed_builds_in_process(
                     group, uuid, [{"timestamp": t0 + i, "message": line} for i, line in enumerate(lines)]
                 )
         location.update(record.pop("logs", {}))
-        phases = _phases(record.pop("phases", []), start)
-        stored.update(record)
-        stored.update(
-            buildStatus=record.get("buildStatus", "FAILED"),
-            currentPhase="COMPLETED",
-            buildComplete=True,
-            startTime=start,
-            endTime=start + sum(p.get("durationInSeconds", 0) for p in phases),
-            phases=phases,
-            logs=location,
-        )
+        _finish(stored, record, start, location)
         ids.append(build_id)
     return ids
