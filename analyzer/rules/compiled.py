@@ -54,17 +54,17 @@ def code_fingerprint(*modules: str) -> str:
 
 
 def pack_key(rules: Sequence[Rule], backend: str) -> str:
-    """SHA-256 of the rule files' contents (in rule order), tool version, engine versions and
-    code (the prefilter's source), and back-end."""
+    """SHA-256 of what the prefilter is compiled from: each rule's log patterns (text, flags,
+    source; in rule order), the tool and engine versions, the prefilter's code, the back-end.
+
+    Only the patterns count: the rule files need not be read again to find the cache entry.
+    """
     code = code_fingerprint("analyzer.engine.prefilter")
     digest = hashlib.sha256(f"{__version__}|{engine_versions()}|{code}|{backend}\n".encode())
     for rule in rules:
         digest.update(rule.id.encode() + b"\0")
-        try:
-            digest.update(Path(rule.source_path).read_bytes())
-        except OSError:  # an inline rule: its patterns stand for its file
-            for pattern in rule.patterns:
-                digest.update(f"{pattern.regex.pattern}\0{pattern.regex.flags}\0{pattern.source}".encode())
+        for pattern in rule.patterns:
+            digest.update(f"{pattern.regex.pattern}\0{pattern.regex.flags}\0{pattern.source}\0{pattern.phases and sorted(pattern.phases)}\0{pattern.echo}".encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
