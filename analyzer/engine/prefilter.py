@@ -308,16 +308,33 @@ def _trim_tail(items: list[Any]) -> list[Any]:
 
 
 def _trim_head(items: list[Any]) -> list[Any]:
-    """Drop what comes before the first ASCII literal (a line matching ``A B`` holds a match of
-    ``B``): a leading class run such as ``^\\s+[\\w.-]*`` gives hyperscan no literal to start
-    from and, in one database with hundreds of patterns, costs the whole scan its speed.
-    (Starting at the longest literal run instead was measured: it skips literals inside
-    groups, such as ``(?:failed|errors?)``, and made the scan ten times slower.)"""
+    """Drop what comes before the first run of :data:`MIN_LITERAL`+ ASCII literals at the top
+    level (or group that requires such a literal), else before the first ASCII literal (a line matching ``A B`` holds a match of ``B``).
+
+    A leading class run such as ``^\\s+[\\w.-]*`` gives hyperscan no literal to start from
+    and, in one database with hundreds of patterns, costs the whole scan its speed; so does a
+    short literal that is common in logs followed by one (pip's ``==\\S+ from https?://``
+    alone took a third of the 100 MB scan). Starting at the longest literal run instead was
+    measured: it skips literals inside groups, such as ``(?:failed|errors?)``, and made the
+    scan ten times slower."""
+    first = None
     for index, (op, av) in enumerate(items):
         if op is C.LITERAL and 32 <= av < 127:
-            rest = items[index:]
-            return rest if index and _min_width_of(rest) > 0 else items
-    return items
+            if first is None:
+                first = index
+            run = index
+            while run < len(items) and items[run][0] is C.LITERAL and 32 <= items[run][1] < 127:
+                run += 1
+            if run - index >= MIN_LITERAL:
+                first = index
+                break
+        elif op in (C.SUBPATTERN, C.BRANCH, C.ATOMIC_GROUP):
+            # A group every match of which holds a literal of 3+ (``(?:failed|errors?)``).
+            literals = _required([(op, av)], ignore_case=False)
+            if literals and min(len(x) for x in literals) >= MIN_LITERAL:
+                first = index
+                break
+    return items[first:] if first else items
 
 
 def _min_width(items: Any) -> int:
