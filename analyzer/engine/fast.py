@@ -48,26 +48,37 @@ BLOCK_SIZE = 8 << 20
 def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
     """Re-cut a byte stream into blocks that end with ``\\n`` (the last one may not).
 
-    A block is about ``block_size`` bytes; a line longer than that is one block.
+    A block is about ``block_size`` bytes (up to a chunk more): chunks are gathered until
+    they reach it, then joined up to their last ``\\n``, so each byte is copied once; a
+    line longer than that is one block.
     """
-    pending = bytearray()
+    parts: list[bytes] = []
+    size = 0
+    searched = 0  # parts[:searched] are known to hold no "\n"
     for chunk in chunks:
         if not chunk:
             continue
-        pending += chunk
-        start = 0
-        while len(pending) - start >= block_size:
-            cut = pending.rfind(b"\n", start, start + block_size)
-            if cut < 0:
-                cut = pending.find(b"\n", start + block_size)
-                if cut < 0:
-                    break  # a line longer than a block: wait for its end
-            yield bytes(memoryview(pending)[start : cut + 1])
-            start = cut + 1
-        if start:
-            del pending[:start]
-    if pending:
-        yield bytes(pending)
+        parts.append(chunk)
+        size += len(chunk)
+        if size < block_size:
+            continue
+        at, cut = len(parts) - 1, -1
+        while at >= searched:
+            cut = parts[at].rfind(b"\n")
+            if cut >= 0:
+                break
+            at -= 1
+        if cut < 0:
+            searched = len(parts)  # a line longer than a block: wait for its end
+            continue
+        last = parts[at]
+        head, rest = (last, b"") if cut == len(last) - 1 else (last[: cut + 1], last[cut + 1 :])
+        yield head if at == 0 else b"".join([*parts[:at], head])
+        parts = ([rest] if rest else []) + parts[at + 1 :]
+        size = sum(len(part) for part in parts)
+        searched = 0
+    if parts:
+        yield parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _skip_lines(buf: bytes, pos: int, k: int) -> int:
@@ -106,6 +117,8 @@ class _Block:
         self.clean_lines: list[int] = [first]
         self.clean_offsets: list[int] = [0]
         self._fetched: dict[int, bytes] = {}
+        self._raw_next = (0, 0, -1)
+        """(line, its offset in raw, segment) just after the last raw line fetched."""
         self.segments: tuple[list[int], list[int]] | None = None
         """Line-aligned segment starts in ``raw`` and in ``cleaned``, when cleaning moved offsets."""
         self.first = first
@@ -157,14 +170,43 @@ class _Block:
         self._fetch_raw(rest)
 
     def _fetch_raw_near(self, target: int, clean_pos: int) -> None:
-        """Raw line ``target`` that starts at ``clean_pos`` in ``cleaned``: found within its segment."""
+        """Raw line ``target`` that starts at ``clean_pos`` in ``cleaned``: found within its segment,
+        or just after the raw line fetched last (a run of lines, such as the error tail)."""
         assert self.segments is not None
         raw_starts, clean_starts = self.segments
         seg = bisect.bisect_right(clean_starts, clean_pos) - 1
-        skip = self.cleaned.count(b"\n", clean_starts[seg], clean_pos)
-        pos = _skip_lines(self.raw, raw_starts[seg], skip)
+        line, raw_pos, last_seg = self._raw_next
+        if last_seg == seg and line <= target:
+            # Counting on from the raw line fetched last in this segment (a run of lines).
+            pos = _skip_lines(self.raw, raw_pos, target - line)
+        else:
+            skip = self.cleaned.count(b"\n", clean_starts[seg], clean_pos)
+            pos = _skip_lines(self.raw, raw_starts[seg], skip)
         end = self.raw.find(b"\n", pos)
-        self._fetched[target] = self.raw[pos : end if end >= 0 else len(self.raw)]
+        if end < 0:
+            end = len(self.raw)
+        self._fetched[target] = self.raw[pos:end]
+        self._raw_next = (target + 1, end + 1, seg)
+
+    def mark_clean(self, number: int, offset: int) -> None:
+        """Remember that line ``number`` starts at ``offset`` in ``cleaned``."""
+        at = bisect.bisect_left(self.clean_lines, number)
+        if at == len(self.clean_lines) or self.clean_lines[at] != number:
+            self.clean_lines.insert(at, number)
+            self.clean_offsets.insert(at, offset)
+
+    def mark_last_lines(self, count: int) -> None:
+        """Find the starts of the block's last ``count`` lines backwards from its end (``rfind``
+        is C speed, and counting forwards from the nearest known line may cross the block)."""
+        cleaned = self.cleaned
+        end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
+        for number in range(self.last, max(self.last - count, self.first) - 1, -1):
+            start = cleaned.rfind(b"\n", 0, end) + 1
+            end = start - 1
+            if start == 0:
+                break
+        else:
+            self.mark_clean(number, start)
 
     def _fetch_raw(self, numbers: list[int]) -> None:
         raw = self.raw
@@ -251,6 +293,13 @@ def feed_prefiltered(
             end = start - 1
             if start == 0:
                 break
+        if look:
+            # And the start of each candidate's look-back, found backwards from the candidate
+            # (counting forwards from the candidate before may cross most of the block).
+            for number, start in list(marks):
+                for back in range(1, min(look, number - block.first) + 1):
+                    start = cleaned.rfind(b"\n", 0, start - 1) + 1
+                marks.append((max(number - look, block.first), start))
         for number, offset in sorted(set(marks)):
             if number > block.first:
                 block.clean_lines.append(number)
@@ -317,6 +366,9 @@ def feed_prefiltered(
                 kept -= len(recent.popleft().raw)
     if error_tail is not None:
         start = max(first - TAIL_WINDOW, 1)
+        for old in recent:
+            if old.first <= start <= old.last:
+                old.mark_last_lines(old.last - start + 1)
         lines = (
             line
             for old in recent

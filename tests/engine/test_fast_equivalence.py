@@ -229,3 +229,21 @@ def test_one_prefilter_serves_many_threads_at_once() -> None:
         results = list(pool.map(lambda _: diagnose(PACK, [data], options=options), range(32)))
     assert all(result == expected for result in results)
     assert expected.root_cause is not None and expected.root_cause.rule_id == "docker-hub-rate-limit"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.binary(max_size=80).map(lambda b: b.replace(b"\x00", b"\n")),
+    points=st.lists(st.integers(0, 10**6), max_size=8),
+    block=st.integers(1, 24),
+)
+def test_line_blocks_recut_a_stream_into_whole_lines(data: bytes, points: list[int], block: int) -> None:
+    blocks = list(fast.line_blocks(cut(data, points), block))
+    assert b"".join(blocks) == data
+    assert all(blocks)
+    assert all(b.endswith(b"\n") for b in blocks[:-1])
+    # A block is cut, at its last line end, only once the stream read reaches the size: what
+    # was read past the cut is the start of the next block's first line.
+    for b, after in zip(blocks, blocks[1:]):
+        first_line = after.split(b"\n", 1)[0]
+        assert len(b) + len(first_line) >= block
