@@ -323,14 +323,18 @@ def feed_prefiltered(
                 block.change_lines.append(number)
                 block.change_phases.append(after)
         ranges: list[tuple[int, int]] = []
-        only: dict[int, set[int]] = {}  # confirmed line -> the rules that may match it
+        only: dict[int, dict[int, set[int]]] = {}  # confirmed line -> {rule: patterns} that may match it
         if need_until >= block.first:
             ranges.append((block.first, need_until))
         for number in sorted(by_line):
             ids = by_line[number]
             slots = sorted({i for i in ids if i >= 0} | (unicode_slots if ANY_ID in ids else set()))
             if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
-                only[number] = {prefilter.slots[slot][0] for slot in slots}
+                named: dict[int, set[int]] = {}
+                for slot in slots:
+                    rule_index, pattern_index = prefilter.slots[slot]
+                    named.setdefault(rule_index, set()).add(pattern_index)
+                only[number] = named
                 ranges.append((number - look, number + look))
             elif CONTEXT_ID in ids:
                 # Fed with its look-back too: every stretch starts ``look`` lines before the

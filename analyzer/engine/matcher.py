@@ -116,11 +116,13 @@ class Matcher:
 
     # -- log lines -------------------------------------------------------------------------
 
-    def feed(self, lines: Iterable[Line], only: Mapping[int, Collection[int]] | None = None) -> None:
+    def feed(self, lines: Iterable[Line], only: Mapping[int, Mapping[int, Collection[int]]] | None = None) -> None:
         """Match every line; hits wait for their following lines before they are kept.
 
-        ``only`` (from a prefilter) maps a line number to the indexes of the rules that may
-        match it; a line it does not name is context only. ``None`` tries every rule.
+        ``only`` (from a prefilter) maps a line number to ``{rule index: pattern indexes}``
+        of the rules, and their patterns, that may match it; a line it does not name is
+        context only, and a pattern it does not name is not run there. ``None`` tries every
+        rule's every pattern.
         """
         states = self.states
         for line in lines:
@@ -136,17 +138,22 @@ class Matcher:
                     self.phase_succeeded[line.phase] = not outcome.group(1).strip()
             if line.text:
                 if only is None:
-                    candidates: Iterable[RuleState] = states
+                    for state in states:
+                        if state.problem is None:
+                            self._match_line(state, line)
                 else:
-                    candidates = [states[i] for i in sorted(only.get(line.number, ()))]
-                for state in candidates:
-                    if state.problem is None:
-                        self._match_line(state, line)
+                    named = only.get(line.number, {})
+                    for index in sorted(named):
+                        state = states[index]
+                        if state.problem is None:
+                            self._match_line(state, line, named[index])
             self._recent.append(line)
 
-    def _match_line(self, state: RuleState, line: Line) -> None:
+    def _match_line(self, state: RuleState, line: Line, patterns: Collection[int] | None = None) -> None:
         hit: _Hit | None = None
         for index, pattern in enumerate(state.rule.patterns):
+            if patterns is not None and index not in patterns:
+                continue  # the prefilter rules it out on this line
             if not _applies(pattern, line):
                 continue
             found = self._search(state, pattern, line.text, line.body_start)
