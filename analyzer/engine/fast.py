@@ -41,8 +41,10 @@ from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, PHASE_ID, Prefilter, c
 from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
 
-BLOCK_SIZE = 8 << 20
-"""Bytes per scanned block (line-aligned; a longer line makes a longer block)."""
+BLOCK_SIZE = 4 << 20
+"""Bytes per scanned block (line-aligned; a longer line makes a longer block). 2-4 MiB measured
+fastest on the 100 MB benchmark log (a block cleaned by the worker is still in cache when it is
+scanned); 1 MiB and 16 MiB were 5-10% slower."""
 
 
 def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
