@@ -76,8 +76,18 @@ def measure(argv: list[str]) -> tuple[float, int]:
 
 def median_run(argv: list[str], runs: int) -> tuple[float, int]:
     """Median wall time and the largest peak RSS over ``runs`` runs."""
-    results = [measure(argv) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return median_runs([argv], runs)[0]
+
+
+def median_runs(commands: list[list[str]], runs: int) -> list[tuple[float, int]]:
+    """Median wall time and largest peak RSS of each command, over ``runs`` rounds that run
+    every command once in turn, so that a machine getting busier or quieter during the
+    benchmark weighs on all of them alike (their ratio is the figure that matters)."""
+    results: list[list[tuple[float, int]]] = [[] for _ in commands]
+    for _ in range(runs):
+        for argv, found in zip(commands, results, strict=True):
+            found.append(measure(argv))
+    return [(statistics.median(r[0] for r in found), max(r[1] for r in found)) for found in results]
 
 
 def main() -> int:
@@ -112,8 +122,9 @@ def main() -> int:
                 generate(log, parse_size(size_text))
                 print(f"generated {log} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
             megabytes = log.stat().st_size / 1e6
-            tool_time, tool_rss = median_run(tool + [str(log)], args.runs)
-            rg_time, rg_rss = median_run([rg, "--no-unicode", "-c", "-f", str(pattern_file), str(log)], args.runs)
+            (tool_time, tool_rss), (rg_time, rg_rss) = median_runs(
+                [tool + [str(log)], [rg, "--no-unicode", "-c", "-f", str(pattern_file), str(log)]], args.runs
+            )
             rows.append((size_text, megabytes, tool_time, tool_rss, rg_time, rg_rss))
             print(rows[-1], file=sys.stderr)
             if args.workdir is None:
@@ -129,7 +140,7 @@ def main() -> int:
     lines = [
         f"Machine: {os.cpu_count()} CPUs (nproc), {cpu}; Python {platform.python_version()}; "
         f"ripgrep {subprocess.run([rg, '--version'], capture_output=True, text=True).stdout.split()[1]}; "
-        f"median of {args.runs} runs; wall time of the whole command (start-up included).",
+        f"median of {args.runs} runs, the tool and rg taking turns; wall time of the whole command (start-up included).",
         "",
         f"Patterns: {len(patterns)} log patterns given to both (a leading `(?<![...])` lookbehind dropped for rg); "
         f"{len(skipped)} more (with lookaheads, which rg cannot take) only to codebuild-doctor: " + ", ".join(sorted({r for r, _ in skipped})) + ".",
