@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,24 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("codebuild-doctor", appauthor=False)) / "compiled"
+
+
+def trusted_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file that only this user could have written: owned by
+    the user, and neither it nor its directory writable by group or others (POSIX; always
+    true elsewhere). Loading a cached hyperscan database or trusted rule data runs or
+    believes what is in it, so a cache another user could plant files in is not read."""
+    if not hasattr(os, "getuid"):
+        return path.is_file()
+    try:
+        for node, want_file in ((path, True), (path.parent, False)):
+            info = node.lstat()
+            kind_ok = stat.S_ISREG(info.st_mode) if want_file else stat.S_ISDIR(info.st_mode)
+            if not kind_ok or info.st_uid != os.getuid() or info.st_mode & 0o022:
+                return False
+    except OSError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=None)
@@ -82,6 +101,8 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
         return compile_prefilter(rules, backend)
     path = cache_dir() / f"{pack_key(rules, backend)}.hsdb"
     try:
+        if not trusted_file(path):
+            raise OSError("missing, or not only this user's")
         data = path.read_bytes()
         if data.startswith(_MAGIC):
             header, _, blob = data[len(_MAGIC) :].partition(b"\n")
@@ -93,7 +114,7 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
     try:
         layout = {"slots": prefilter.slots, "direct": prefilter.direct}
         payload = _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
             handle.write(payload)
         os.replace(handle.name, path)

