@@ -11,7 +11,7 @@ stays at a block or two whatever the log's size. For each block:
 3. lines that may start a phase are decoded and checked exactly, giving the
    block's phase changes;
 4. each candidate line is decoded and searched with the real patterns that
-   flagged it (on non-ASCII text, the pure-Python path adds its case-insensitive ones); a line that really
+   flagged it (on a line with İ, ı, ſ or K, the pure-Python path adds its case-insensitive ones); a line that really
    matches is *confirmed*;
 5. the lines around each confirmed line (the matcher's look-back: context and
    exclusion windows) are fed, in order, to the very matcher the reference path
@@ -297,11 +297,15 @@ def feed_prefiltered(
                 break
         if look:
             # And the start of each candidate's look-back, found backwards from the candidate
-            # (counting forwards from the candidate before may cross most of the block).
-            for number, start in list(marks):
-                for back in range(1, min(look, number - block.first) + 1):
-                    start = cleaned.rfind(b"\n", 0, start - 1) + 1
-                marks.append((max(number - look, block.first), start))
+            # (counting forwards from the candidate before may cross most of the block);
+            # not when that candidate is within ``look`` lines (dense candidates).
+            previous = block.first
+            for number, start in sorted(marks):
+                if number - look > previous:
+                    for _ in range(look):
+                        start = cleaned.rfind(b"\n", 0, start - 1) + 1
+                    marks.append((number - look, start))
+                previous = number
         for number, offset in sorted(set(marks)):
             if number > block.first:
                 block.clean_lines.append(number)

@@ -25,8 +25,8 @@ approximation then holds on every line. Two back-ends share that plan:
   database of all patterns, no start of match;
 - **pure Python**: a required literal of each pattern (lower-cased) fed to one
   pyahocorasick automaton (or ``bytes.find`` when pyahocorasick is missing too);
-  as ``regex`` folds ``k`` to K (Kelvin), ``s`` to ſ and ``i`` to İ, a line with
-  non-ASCII text is checked by every case-insensitive pattern.
+  as ``regex`` folds ``k`` to K (Kelvin), ``s`` to ſ and ``i`` to İ and ı, a line
+  holding one of those is checked by every case-insensitive pattern.
 
 A pattern neither can handle is *scanned directly*: its ``regex`` runs on every line.
 :func:`prefilter_support` tells ``rules lint`` why, per pattern.
@@ -457,8 +457,16 @@ def prefilter_support(rule: Rule) -> list[str]:
 
 ANSI_ESCAPE_BYTES = regex.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 """:data:`analyzer.engine.lines.ANSI_ESCAPE` in bytes; an OSC sequence never crosses a line here."""
-NON_ASCII_LINE = re.compile(rb"[\x80-\xff][^\n]*")
-"""One match per line that holds a byte >= 0x80 (the prefilter's ASCII reasoning does not hold there)."""
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+"""The only non-ASCII characters that ``regex`` IGNORECASE (simple case folding, the default
+V0 mode) matches to ASCII letters: İ and ı (``i``), ſ (``s``), the Kelvin sign (``k``); a test
+checks every code point. Full case folding (``(?f)``, ``(?V1)``, where ``ss`` matches ß) is
+``regex``-only syntax that the prefilter's parser refuses, so such patterns are scanned directly."""
+FOLDS_TO_ASCII_LINE = re.compile(
+    b"(?:" + b"|".join(re.escape(c.encode("utf-8")) for c in FOLDS_TO_ASCII) + b")[^\n]*"
+)
+"""One match per line holding one of :data:`FOLDS_TO_ASCII` (there a lower-cased literal of a
+case-insensitive pattern may be missing from the bytes of a line the pattern matches)."""
 
 PHASE_ID = -1
 """Event id of a line that may start a phase."""
@@ -494,7 +502,7 @@ class Prefilter:
     automaton: Any = None
     literals: dict[bytes, list[int]] | None = None
     unicode_slots: list[int] = field(default_factory=list)
-    """Slots to check on every line holding non-ASCII text (case-insensitive literals, python only)."""
+    """Slots to check on every line holding a character of :data:`FOLDS_TO_ASCII` (case-insensitive literals, python only)."""
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     """Per-thread hyperscan scratch: one scratch space must not be used by two scans at once
     (``scan`` diagnoses builds in a thread pool)."""
@@ -537,7 +545,7 @@ class Prefilter:
                         at = find(literal, lowered.find(b"\n", at) + 1 or len(lowered))
         if not self.unicode_slots or cleaned.isascii():
             return found
-        for m in NON_ASCII_LINE.finditer(cleaned):
+        for m in FOLDS_TO_ASCII_LINE.finditer(cleaned):
             add((m.start(), ANY_ID))
         return found
 

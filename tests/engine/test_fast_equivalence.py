@@ -247,3 +247,49 @@ def test_line_blocks_recut_a_stream_into_whole_lines(data: bytes, points: list[i
     for b, after in zip(blocks, blocks[1:]):
         first_line = after.split(b"\n", 1)[0]
         assert len(b) + len(first_line) >= block
+
+
+def test_the_python_back_end_knows_every_character_regex_folds_to_ascii() -> None:
+    """Lines with these characters get every case-insensitive pattern (their lower-cased
+    ASCII literal may be absent from the bytes); every other non-ASCII line only the patterns
+    whose literals it holds. Checked over every code point, as ``regex`` itself decides it."""
+    import regex
+
+    ascii_caseless = regex.compile(r"(?i)[\x00-\x7f]")
+    folding = {
+        chr(cp) for cp in range(0x80, 0x110000) if not 0xD800 <= cp <= 0xDFFF and ascii_caseless.match(chr(cp))
+    }
+    assert folding == set(prefilter.FOLDS_TO_ASCII) == {"\u0130", "\u0131", "\u017f", "\u212a"}
+
+
+@pytest.mark.parametrize("text", ["aws_secret_access_\u017fecret", "Unable to locate credent\u0130als", "un\u212anown blob"])
+def test_a_folded_character_still_finds_a_case_insensitive_match(text: str, backend: str) -> None:  # type: ignore[no-untyped-def]
+    rule = make_rule(
+        r"""
+        id: caseless
+        match:
+          any:
+            - '(?i)unable to locate credentials'
+            - '(?i)aws_secret_access_secret'
+            - '(?i)unknown blob'
+        """
+    )
+    data = b"\xe2\x9c\x93 ok\n" + text.encode() + b"\n"
+    reference, result = both([rule], [data], backend=backend)
+    assert result == reference
+    assert [e.line_number for e in result.findings[0].evidence] == [2]
+
+
+def test_full_case_folding_patterns_are_scanned_directly() -> None:
+    """``(?fi)`` (ß matches ss) cannot be reasoned about by the literal prefilter."""
+    rule = make_rule(
+        r"""
+        id: strasse
+        match:
+          any:
+            - '(?fi)strasse'
+        """
+    )
+    assert prefilter.prefilter_support(rule)
+    reference, result = both([rule], ["STRAßE\n".encode()], backend="python")
+    assert result == reference and result.findings[0].first_line == 1

@@ -184,3 +184,13 @@ def test_two_rules_dirs_defining_one_id_are_reported(tmp_path):
         f"rule 'team-rule' in {tmp_path / 'b' / 'team-rule.yaml'} replaces the one in {tmp_path / 'a' / 'team-rule.yaml'}",
     )
     assert load_rules([tmp_path / "a"]).conflicts == ()  # replacing nothing, or a shipped rule, is not a conflict
+
+
+def test_a_version1_inline_flag_is_a_clear_error_not_a_crash(tmp_path):
+    """regex raises KeyError (not regex.error) for (?V1) against the VERSION0 flag."""
+    text = GOOD.replace("'boom (?P<what>\\w+)'", "'(?V1)boom (?P<what>\\w+)'")
+    assert load_error(tmp_path, text) == (
+        ":8 (rule my-rule): invalid rule: pattern does not compile: rule patterns use regex's VERSION0 "
+        "syntax, so the inline flag (?V1) is not supported (full case folding is (?f)): "
+        "'(?V1)boom (?P<what>\\\\w+)'"
+    )
