@@ -11,7 +11,6 @@ large batches, so a 1 GB log takes seconds, not minutes::
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,4 +109,10 @@ def parse_size(text: str) -> int:
 
 
 if __name__ == "__main__":
-    print(generate(Path(sys.argv[1]), parse_size(sys.argv[2])))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write a realistic generated CodeBuild log.")
+    parser.add_argument("path", type=Path, help="where to write the log")
+    parser.add_argument("size", type=parse_size, help="its size: 10M, 100M, 1G (bytes, k, M or G)")
+    args = parser.parse_args()
+    print(generate(args.path, args.size))

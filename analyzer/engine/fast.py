@@ -57,7 +57,7 @@ def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterat
     parts: list[bytes] = []
     size = 0
     searched = 0  # parts[:searched] are known to hold no "\n"
-    for chunk in chunks:
+    for chunk in _pieces(chunks, block_size):
         if not chunk:
             continue
         parts.append(chunk)
@@ -81,6 +81,17 @@ def line_blocks(chunks: Iterable[bytes], block_size: int = BLOCK_SIZE) -> Iterat
         searched = 0
     if parts:
         yield parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _pieces(chunks: Iterable[bytes], block_size: int) -> Iterator[bytes]:
+    """The chunks, a chunk over twice ``block_size`` (a whole file given at once) in
+    ``block_size`` pieces, so that it still makes many blocks, not one."""
+    for chunk in chunks:
+        if len(chunk) <= 2 * block_size:
+            yield chunk
+        else:
+            for start in range(0, len(chunk), block_size):
+                yield chunk[start : start + block_size]
 
 
 def _skip_lines(buf: bytes, pos: int, k: int) -> int:
@@ -201,7 +212,7 @@ class _Block:
         """Find the starts of the block's last ``count`` lines backwards from its end (``rfind``
         is C speed, and counting forwards from the nearest known line may cross the block)."""
         cleaned = self.cleaned
-        end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
+        end = len(cleaned) - (1 if self.raw.endswith(b"\n") else 0)
         for number in range(self.last, max(self.last - count, self.first) - 1, -1):
             start = cleaned.rfind(b"\n", 0, end) + 1
             end = start - 1
@@ -288,7 +299,9 @@ def feed_prefiltered(
         block = _Block(raw, cleaned, first, phase, newlines)
         block.segments = segments
         # The last lines' starts too (found backwards), for the tail kept for the next block.
-        end = len(cleaned) - (1 if cleaned.endswith(b"\n") else 0)
+        # Whether the last line is ended is the raw block's say: a last line of only ANSI
+        # codes or NULs cleans to nothing, and then ``cleaned`` ends with the line before's "\\n".
+        end = len(cleaned) - (1 if raw.endswith(b"\n") else 0)
         for number in range(block.last, max(block.last - look, block.first) - 1, -1):
             start = cleaned.rfind(b"\n", 0, end) + 1
             marks.append((number, start))

@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -137,11 +138,21 @@ def _strip_group_names(pattern: str) -> str:
     return _NAMED_GROUP.sub(lambda m: "(" if m.group(0).startswith("(") else m.group(0), pattern)
 
 
+_FUZZY = re.compile(r"(?<!\\)\{[\s\d,<=+deis]*[deis][\s\d,<=+deis]*\}")
+"""A fuzzy-matching constraint (``{e<=1}``, ``{i<=1,d<=1}``, ``{e}``): ``re`` reads it as literal text."""
+
+
 def _parse(pattern: str, flags: int) -> Any:
+    if _FUZZY.search(pattern):
+        raise _Unsupported("uses fuzzy matching ({e<=n}), which only the regex module knows")
     plain = _strip_group_names(pattern)
     try:
-        return sre_parse.parse(plain, flags & (re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE))
-    except (re.error, OverflowError, RecursionError) as exc:
+        with warnings.catch_warnings():
+            # ``[[:digit:]]`` (a POSIX class in ``regex``) is a "possible nested set" to ``re``,
+            # which reads it as another set: refused rather than misread.
+            warnings.simplefilter("error", FutureWarning)
+            return sre_parse.parse(plain, flags & (re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE))
+    except (re.error, OverflowError, RecursionError, FutureWarning) as exc:
         raise _Unsupported(f"uses syntax only the regex module knows ({exc})") from None
 
 
@@ -234,10 +245,17 @@ class _Translator:
         if op is C.BRANCH:
             return b"(?:" + b"|".join(self.seq(branch) for branch in av[1]) + b")"
         if op is C.SUBPATTERN:
-            _group, add_flags, _del_flags, sub = av
+            _group, add_flags, del_flags, sub = av
+            outer = self.ignore_case
             if add_flags & C.SRE_FLAG_IGNORECASE:
                 self.caseless = True  # over-approximates: the whole pattern becomes caseless
-            return b"(?:" + self.seq(sub) + b")"
+                self.ignore_case = True  # and inside the group, k, s and i fold beyond ASCII
+            if del_flags & C.SRE_FLAG_IGNORECASE:
+                self.ignore_case = False
+            try:
+                return b"(?:" + self.seq(sub) + b")"
+            finally:
+                self.ignore_case = outer
         if op is C.ATOMIC_GROUP:
             return b"(?:" + self.seq(av) + b")"
         if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
@@ -408,6 +426,9 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
     except _Unsupported as exc:
         return PatternPlan(None, False, (), (str(exc),), bool(flags & regex.IGNORECASE))
     ignore_case = ignore_case or bool(tree.state.flags & C.SRE_FLAG_IGNORECASE)
+    # A scoped (?i:...) group folds too: its literal may be missing from the lower-cased
+    # bytes of a line with İ, ı, ſ or K, so the python back-end checks it on such lines.
+    any_ignore_case = ignore_case or _scoped_ignore_case(list(tree))
     expression: bytes | None = None
     caseless = False
     try:
@@ -422,11 +443,35 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
         caseless = translator.caseless
     except _Unsupported as exc:
         reasons.append(f"hyperscan: {exc}")
-    literals = _required(list(tree), ignore_case) or ()
+    except UnicodeEncodeError:  # a lone surrogate (\ud800) has no UTF-8 bytes
+        expression = None
+        reasons.append("hyperscan: a character with no UTF-8 form (a lone surrogate)")
+    try:
+        literals = _required(list(tree), ignore_case) or ()
+    except UnicodeEncodeError:
+        literals = ()
     if not literals or min(len(x) for x in literals) < MIN_LITERAL:
         reasons.append(f"python: no literal of {MIN_LITERAL}+ characters is required by every match")
         literals = ()
-    return PatternPlan(expression, caseless, tuple(literals), tuple(reasons), ignore_case)
+    return PatternPlan(expression, caseless, tuple(literals), tuple(reasons), any_ignore_case)
+
+
+def _scoped_ignore_case(items: Sequence[Any]) -> bool:
+    """Whether a group in ``items`` turns IGNORECASE on (``(?i:...)``)."""
+    for op, av in items:
+        if op is C.SUBPATTERN:
+            if av[1] & C.SRE_FLAG_IGNORECASE or _scoped_ignore_case(av[3]):
+                return True
+        elif op is C.BRANCH:
+            if any(_scoped_ignore_case(branch) for branch in av[1]):
+                return True
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if _scoped_ignore_case(av[2]):
+                return True
+        elif op in (C.ATOMIC_GROUP, C.ASSERT, C.ASSERT_NOT):
+            if _scoped_ignore_case(av if op is C.ATOMIC_GROUP else av[1]):
+                return True
+    return False
 
 
 def _min_width_of(items: list[Any]) -> int:

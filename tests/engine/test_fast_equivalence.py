@@ -293,3 +293,12 @@ def test_full_case_folding_patterns_are_scanned_directly() -> None:
     assert prefilter.prefilter_support(rule)
     reference, result = both([rule], ["STRAßE\n".encode()], backend="python")
     assert result == reference and result.findings[0].first_line == 1
+
+
+def test_a_whole_file_given_as_one_chunk_is_still_cut_into_blocks() -> None:
+    """``diagnose(rules, [data])`` with a big ``data``: blocks stay about the block size."""
+    data = b"".join(b"line %d of a log\n" % i for i in range(2000))
+    blocks = list(fast.line_blocks([data], 1000))
+    assert b"".join(blocks) == data
+    assert len(blocks) >= len(data) // 2000
+    assert max(len(b) for b in blocks) < 2000 + 20
