@@ -232,7 +232,7 @@ def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...], 
         return regex.compile(pattern, flags)
     except regex.error as exc:
         raise fail(f"pattern does not compile: {exc}: {pattern!r}", path) from None
-    except KeyError:  # regex's own error for (?V1) against the VERSION0 flag
+    except (KeyError, ValueError):  # regex's error for (?V1) against VERSION0 (KeyError before 2025)
         raise fail(
             f"pattern does not compile: rule patterns use regex's VERSION0 syntax, so the inline flag (?V1) "
             f"is not supported (full case folding is (?f)): {pattern!r}",

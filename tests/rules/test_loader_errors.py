@@ -187,7 +187,7 @@ def test_two_rules_dirs_defining_one_id_are_reported(tmp_path):
 
 
 def test_a_version1_inline_flag_is_a_clear_error_not_a_crash(tmp_path):
-    """regex raises KeyError (not regex.error) for (?V1) against the VERSION0 flag."""
+    """regex raises KeyError or ValueError (by version; not regex.error) for (?V1) against VERSION0."""
     text = GOOD.replace("'boom (?P<what>\\w+)'", "'(?V1)boom (?P<what>\\w+)'")
     assert load_error(tmp_path, text) == (
         ":8 (rule my-rule): invalid rule: pattern does not compile: rule patterns use regex's VERSION0 "
