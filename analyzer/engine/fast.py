@@ -29,6 +29,7 @@ that times out on a line the prefilter rules out is not reported.
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -208,18 +209,24 @@ class _Block:
             self.clean_lines.insert(at, number)
             self.clean_offsets.insert(at, offset)
 
-    def mark_last_lines(self, count: int) -> None:
-        """Find the starts of the block's last ``count`` lines backwards from its end (``rfind``
-        is C speed, and counting forwards from the nearest known line may cross the block)."""
+    def line_starts_backwards(self) -> Iterator[tuple[int, int]]:
+        """``(line, offset in cleaned)`` of the block's lines, from its last back to its first
+        (``rfind`` is C speed; counting forwards from the nearest known line may cross the block)."""
         cleaned = self.cleaned
+        # Whether the last line is ended is the raw block's say: a last line of only ANSI
+        # codes or NULs cleans to nothing, and then ``cleaned`` ends with the line before's "\n".
         end = len(cleaned) - (1 if self.raw.endswith(b"\n") else 0)
-        for number in range(self.last, max(self.last - count, self.first) - 1, -1):
+        for number in range(self.last, self.first - 1, -1):
             start = cleaned.rfind(b"\n", 0, end) + 1
+            yield number, start
             end = start - 1
-            if start == 0:
-                break
-        else:
-            self.mark_clean(number, start)
+
+    def mark_from_end(self, number: int) -> None:
+        """Find where line ``number`` starts, backwards from the block's end, and remember it."""
+        for found, start in self.line_starts_backwards():
+            if found == number:
+                self.mark_clean(number, start)
+                return
 
     def _fetch_raw(self, numbers: list[int]) -> None:
         raw = self.raw
@@ -298,16 +305,8 @@ def feed_prefiltered(
         by_line, newlines, marks = _events_by_line(prefilter.events(cleaned), cleaned, first)
         block = _Block(raw, cleaned, first, phase, newlines)
         block.segments = segments
-        # The last lines' starts too (found backwards), for the tail kept for the next block.
-        # Whether the last line is ended is the raw block's say: a last line of only ANSI
-        # codes or NULs cleans to nothing, and then ``cleaned`` ends with the line before's "\\n".
-        end = len(cleaned) - (1 if raw.endswith(b"\n") else 0)
-        for number in range(block.last, max(block.last - look, block.first) - 1, -1):
-            start = cleaned.rfind(b"\n", 0, end) + 1
-            marks.append((number, start))
-            end = start - 1
-            if start == 0:
-                break
+        # The last lines' starts too, for the tail kept for the next block.
+        marks.extend(itertools.islice(block.line_starts_backwards(), look + 1))
         if look:
             # And the start of each candidate's look-back, found backwards from the candidate
             # (counting forwards from the candidate before may cross most of the block);
@@ -391,7 +390,7 @@ def feed_prefiltered(
         start = max(first - TAIL_WINDOW, 1)
         for old in recent:
             if old.first <= start <= old.last:
-                old.mark_last_lines(old.last - start + 1)
+                old.mark_from_end(start)
         lines = (
             line
             for old in recent

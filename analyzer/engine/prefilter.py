@@ -138,8 +138,9 @@ def _strip_group_names(pattern: str) -> str:
     return _NAMED_GROUP.sub(lambda m: "(" if m.group(0).startswith("(") else m.group(0), pattern)
 
 
-_FUZZY = re.compile(r"(?<!\\)\{[\s\d,<=+deis]*[deis][\s\d,<=+deis]*\}")
-"""A fuzzy-matching constraint (``{e<=1}``, ``{i<=1,d<=1}``, ``{e}``): ``re`` reads it as literal text."""
+_FUZZY = re.compile(r"(?<!\\)\{[\s\d,<=+deis]*[deis][\s\d,<=+deis]*(?::[^}]*)?\}")
+"""A fuzzy-matching constraint (``{e<=1}``, ``{i<=1,d<=1}``, ``{e}``, ``{e<=1:[a-z]}``): ``re``
+reads it as literal text."""
 
 
 def _parse(pattern: str, flags: int) -> Any:
@@ -327,7 +328,8 @@ def _trim_tail(items: list[Any]) -> list[Any]:
 
 def _trim_head(items: list[Any]) -> list[Any]:
     """Drop what comes before the first run of :data:`MIN_LITERAL`+ ASCII literals at the top
-    level (or group that requires such a literal), else before the first ASCII literal (a line matching ``A B`` holds a match of ``B``).
+    level (or group that requires such a literal), else before the first ASCII literal (a line
+    matching ``A B`` holds a match of ``B``).
 
     A leading class run such as ``^\\s+[\\w.-]*`` gives hyperscan no literal to start from
     and, in one database with hundreds of patterns, costs the whole scan its speed; so does a
@@ -444,7 +446,6 @@ def plan_pattern(pattern_text: str, flags: int) -> PatternPlan:
     except _Unsupported as exc:
         reasons.append(f"hyperscan: {exc}")
     except UnicodeEncodeError:  # a lone surrogate (\ud800) has no UTF-8 bytes
-        expression = None
         reasons.append("hyperscan: a character with no UTF-8 form (a lone surrogate)")
     try:
         literals = _required(list(tree), ignore_case) or ()

@@ -10,13 +10,14 @@ cannot be written only costs the compile. This module does the I/O; the engine s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analyzer import __version__
@@ -41,19 +42,45 @@ def cache_dir() -> Path:
 def trusted_file(path: Path) -> bool:
     """Whether ``path`` is a regular file that only this user could have written: owned by
     the user, and neither it nor its directory writable by group or others (POSIX; always
-    true elsewhere). Loading a cached hyperscan database or trusted rule data runs or
-    believes what is in it, so a cache another user could plant files in is not read."""
-    if not hasattr(os, "getuid"):
-        return path.is_file()
+    true elsewhere). Loading a cached hyperscan database, trusted rule data or template
+    bytecode runs or believes what is in it, so a cache others could plant files in is not read."""
+    return _owned_and_private(path, stat.S_ISREG) and _owned_and_private(path.parent, stat.S_ISDIR)
+
+
+def _owned_and_private(node: Path, kind: Callable[[int], bool]) -> bool:
     try:
-        for node, want_file in ((path, True), (path.parent, False)):
-            info = node.lstat()
-            kind_ok = stat.S_ISREG(info.st_mode) if want_file else stat.S_ISDIR(info.st_mode)
-            if not kind_ok or info.st_uid != os.getuid() or info.st_mode & 0o022:
-                return False
+        info = node.lstat()
     except OSError:
         return False
-    return True
+    if not kind(info.st_mode):
+        return False
+    return not hasattr(os, "getuid") or (info.st_uid == os.getuid() and not info.st_mode & 0o022)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all, for this user only: missing directories
+    are made 0700, the file is 0600 (a temporary file renamed into place). Raises ``OSError``,
+    also when the directory is one :func:`trusted_file` would not read from."""
+    missing = []
+    directory = path.parent
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    if not _owned_and_private(path.parent, stat.S_ISDIR):
+        raise PermissionError(f"{path.parent} is not this user's alone")
+    temp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            temp = handle.name
+            handle.write(data)
+        os.replace(temp, path)
+        temp = None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
 
 
 @functools.lru_cache(maxsize=None)
@@ -113,11 +140,7 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
     prefilter = compile_prefilter(rules, backend)
     try:
         layout = {"slots": prefilter.slots, "direct": prefilter.direct}
-        payload = _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes()
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
-            handle.write(payload)
-        os.replace(handle.name, path)
+        write_private(path, _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes())
     except OSError:
         pass  # a cache we cannot write only costs the compile next time
     return prefilter

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -360,10 +359,9 @@ def load_rule_file(path: Path) -> Rule:
             payload = json.dumps({"data": data, "lines": [[list(k), v] for k, v in lines.items()]})
             if json.loads(payload)["data"] != data:
                 raise ValueError("the rule's data does not survive JSON")  # e.g. integer keys
-            cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=cached.parent, delete=False, suffix=".tmp") as handle:
-                handle.write(payload)  # 0600, renamed into place whole
-            os.replace(handle.name, cached)
+            from analyzer.rules.compiled import write_private
+
+            write_private(cached, payload.encode("utf-8"))
         except (OSError, TypeError, ValueError):
             pass  # data JSON cannot hold (dates...) or an unwritable cache: parse next time
     return rule

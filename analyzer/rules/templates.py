@@ -14,14 +14,10 @@ compile.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import os
 import re
-import stat
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -72,37 +68,26 @@ class _BytecodeFiles(jinja2.BytecodeCache):
     """Compiled templates as files in ``<cache dir>/templates/<fingerprint>/``, for this user only.
 
     Jinja names a file after the template's name (a hash of its text) and rejects an entry
-    whose source checksum differs. Loading bytecode runs it, so the directory must be the
-    user's own and private (0700, as :mod:`analyzer.cache`), and each file carries a SHA-256
-    of its content: a truncated or corrupt file is ignored, not unmarshalled.
+    whose source checksum differs. Loading bytecode runs it, so a file is read only when
+    :func:`~analyzer.rules.compiled.trusted_file` says only this user could have written it,
+    and each file carries a SHA-256 of its content: a truncated or corrupt file is ignored,
+    not unmarshalled.
     """
 
-    def _directory(self, create: bool) -> Path | None:
-        """This Jinja2 and code's directory (made with ``create``), or ``None`` if not safe to use."""
+    @staticmethod
+    def _path(bucket: jinja2.bccache.Bucket) -> Path:
         from analyzer.rules.compiled import cache_dir
 
-        root = cache_dir()
-        directory = root / "templates" / _cache_fingerprint()
-        if create:
-            root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory.parent.mkdir(mode=0o700, exist_ok=True)
-            directory.mkdir(mode=0o700, exist_ok=True)
-        try:
-            info = directory.lstat()
-        except OSError:
-            return None
-        if not stat.S_ISDIR(info.st_mode):
-            return None
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o077):
-            return None  # another user's, or one others may write to: never run what is in it
-        return directory
+        return cache_dir() / "templates" / _cache_fingerprint() / f"{bucket.key}.j2c"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        from analyzer.rules.compiled import trusted_file
+
         try:
-            directory = self._directory(create=False)
-            if directory is None:
+            path = self._path(bucket)
+            if not trusted_file(path):
                 return
-            data = (directory / f"{bucket.key}.j2c").read_bytes()
+            data = path.read_bytes()
             digest, payload = data[:32], data[32:]
             if hashlib.sha256(payload).digest() == digest:
                 bucket.bytecode_from_string(payload)
@@ -110,24 +95,13 @@ class _BytecodeFiles(jinja2.BytecodeCache):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        temp = None
+        from analyzer.rules.compiled import write_private
+
+        payload = bucket.bytecode_to_string()
         try:
-            directory = self._directory(create=True)
-            if directory is None:
-                return
-            payload = bucket.bytecode_to_string()
-            # A private (0600) temporary file renamed into place: a reader never sees half a file.
-            with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=".tmp") as handle:
-                temp = handle.name
-                handle.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temp, directory / f"{bucket.key}.j2c")
-            temp = None
+            write_private(self._path(bucket), hashlib.sha256(payload).digest() + payload)
         except OSError:
             pass  # a cache we cannot write only costs the compile next time
-        finally:
-            if temp is not None:
-                with contextlib.suppress(OSError):
-                    os.remove(temp)
 
 
 _SOURCES: dict[str, str] = {}
