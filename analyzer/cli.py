@@ -12,14 +12,14 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError, ConfigError, ExitStatus
-from analyzer.models import Diagnosis, Severity
+from analyzer.models import Diagnosis, ScanReport, Severity
+from analyzer.report.present import to_file
 
 PROG = "codebuild-doctor"
 
@@ -284,10 +284,10 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         "--limit", type=_at_least_one, metavar="N", help="diagnose only the newest N selected builds"
     )
     report = scan.add_argument_group("report options")
-    from analyzer.report.scan import ScanFormat
+    from analyzer.report import Format
 
     report.add_argument(
-        "--format", choices=[f.value for f in ScanFormat], default="text",
+        "--format", choices=[f.value for f in Format], default="text",
         help="text (default): a summary; json: the versioned scan schema; markdown: summary tables; "
         "html: the team's self-contained page",
     )  # fmt: skip
@@ -329,9 +329,11 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("report options")
+    from analyzer.report import Format
+
     group.add_argument(
         "--format",
-        choices=["text", "json", "markdown", "html"],
+        choices=[f.value for f in Format],
         default="text",
         help="report format: text (default), json, markdown (a pull-request comment), html (one self-contained file)",
     )
@@ -449,9 +451,8 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         diagnosis, failure = pipeline.diagnose_build(
             pack.rules, build, clients.client("logs"), clients.client("s3"), options
         )
-    report = _render(diagnosis, args, stdout)
-    _write(report, args.output, stdout)
-    if not args.quiet and _to_file(args.output):
+    _present(diagnosis, args, stdout)
+    if not args.quiet and to_file(args.output):
         root = diagnosis.root_cause
         cause = f"root cause: {root.rule_id}" if root else "no known failure matched"
         print(f"{PROG}: {cause}; report written to {args.output}", file=stderr)
@@ -462,67 +463,20 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return ExitStatus.FINDINGS if worst is not None and worst >= args.fail_on else ExitStatus.OK
 
 
-def _render(diagnosis: Diagnosis, args: argparse.Namespace, stdout: TextIO) -> str:
-    from analyzer.report import OutputFormat, render
-
-    if not args.no_redact:
-        from analyzer.redact import redact_diagnosis
-
-        diagnosis = redact_diagnosis(diagnosis)
+def _present(subject: Diagnosis | ScanReport, args: argparse.Namespace, stdout: TextIO) -> None:
+    """Redact, render and write the report as the report options in ``args`` say."""
+    from analyzer.report import Format, RenderOptions, present, write_whole
+    output_format = Format(args.format)
     color = (
-        args.format == "text"
-        and not _to_file(args.output)
+        output_format is Format.TEXT
+        and not to_file(args.output)
         and not args.no_color
         and not os.environ.get("NO_COLOR")
         and hasattr(stdout, "isatty")
         and stdout.isatty()
     )
-    return render(diagnosis, OutputFormat(args.format), color=color)
-
-
-def _to_file(output: Path | None) -> bool:
-    """Whether ``--output`` names a file (``-`` and no value mean standard output)."""
-    return output is not None and str(output) != "-"
-
-
-def _write(report: str, output: Path | None, stdout: TextIO) -> None:
-    """Write the report whole or not at all: a temporary file beside the target, then a rename.
-
-    ``-`` is standard output. The file gets the mode a plain ``>`` would give it (the
-    umask's, or an existing file's own), and a symbolic link is followed, not replaced.
-    """
-    if output is None or str(output) == "-":
-        stdout.write(report)
-        stdout.flush()
-        return
-    if not str(output).strip():
-        raise ConfigError("--output: empty file name")
-    target = Path(os.path.realpath(output))
-    if target.is_dir():
-        raise ConfigError(f"--output: {output} is a directory")
-    directory = target.parent
-    if not directory.is_dir():
-        raise ConfigError(f"--output: directory does not exist: {output.parent}")
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    except OSError:
-        mode = 0o644
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(report)
-            os.chmod(temp, mode)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ConfigError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+    text = present(subject, output_format, RenderOptions(color=color), redact=not args.no_redact)
+    write_whole(text, args.output, stdout)
 
 
 def _project_names(values: list[str]) -> list[str]:
@@ -541,7 +495,6 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     from analyzer.aws import AwsClients, AwsOptions
     from analyzer.engine import EngineOptions, MatchOptions
-    from analyzer.report.scan import ScanFormat, render_scan
     from analyzer.rules.compiled import load_prefilter
     from analyzer.scan import ScanObserver, ScanOptions, parse_since, parse_statuses, scan
 
@@ -558,7 +511,6 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     )
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")
-    output_format = ScanFormat(args.format)
     pack = _load_pack(args)
     # The compiled prefilter from the on-disk cache, shared by every worker.
     options = dataclasses.replace(
@@ -595,24 +547,12 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             cache=cache,
             observer=observer,
         )
-    if not args.no_redact:
-        from analyzer.redact import redact_scan
-
-        report = redact_scan(report)
-    color = (
-        output_format is ScanFormat.TEXT
-        and not _to_file(args.output)
-        and not args.no_color
-        and not os.environ.get("NO_COLOR")
-        and hasattr(stdout, "isatty")
-        and stdout.isatty()
-    )
-    _write(render_scan(report, output_format, color=color), args.output, stdout)
+    _present(report, args, stdout)
     findings = any(
         (worst := d.worst_severity()) is not None and worst >= args.fail_on for d in report.diagnoses
     )
-    if not args.quiet and (_to_file(args.output) or report.skipped):
-        where = f"; report written to {args.output}" if _to_file(args.output) else ""
+    if not args.quiet and (to_file(args.output) or report.skipped):
+        where = f"; report written to {args.output}" if to_file(args.output) else ""
         skipped = f"; {len(report.skipped)} skipped (exit status 3)" if report.skipped else ""
         count = len(report.diagnoses)
         print(f"{PROG}: {count} build{'' if count == 1 else 's'} diagnosed{skipped}{where}", file=stderr)
@@ -908,7 +848,9 @@ def _rules_docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         state = "is out of date" if current is not None else "does not exist"
         print(f"{PROG}: {args.output} {state}: run '{command}'", file=stderr)
         return ExitStatus.FINDINGS
-    _write(text, args.output, stdout)
+    from analyzer.report import write_whole
+
+    write_whole(text, args.output, stdout)
     if args.output is not None:
         print(f"{PROG}: wrote {args.output} ({len(pack.rules)} rules)", file=stderr)
     return ExitStatus.OK

@@ -252,10 +252,10 @@ def test_diagnose_log_file_does_not_import_boto3() -> None:
 
 
 def test_format_choices_are_the_output_formats() -> None:
-    from analyzer.report import OutputFormat
+    from analyzer.report import Format
 
     diagnose = next(a for a in build_parser()._subparsers._group_actions[0].choices["diagnose"]._actions if a.dest == "format")  # type: ignore[union-attr]
-    assert diagnose.choices == [f.value for f in OutputFormat]
+    assert diagnose.choices == [f.value for f in Format]
 
 
 def test_markdown_and_html_formats_from_the_command_line(tmp_path: Path) -> None:

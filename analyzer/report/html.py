@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from html import escape as _escape
 from importlib import resources
 from typing import Any
 
 from analyzer import __version__
-from analyzer.aggregate import UNKNOWN, ScanSummary, summarise
-from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
-
-FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
-"""Build statuses counted as failed in the scan figures (``BatchGetBuilds`` ``buildStatus``)."""
+from analyzer.aggregate import UNKNOWN, ScanSummary
+from analyzer.report.interface import Renderer
+from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, when
 
 PALETTE = ("#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000")
 """Trend-chart colours of the top causes, then 'other' (colour-blind-safe enough, and print well)."""
 
 _TOP_CAUSES = 6
-_MAX_DAYS = 120
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +43,7 @@ def _environment() -> Any:
     )
     env.filters["markdown"] = render_markdown_html
     env.filters["minutes"] = _minutes
-    env.filters["duration"] = _duration
+    env.filters["duration"] = lambda seconds: duration(seconds) or "—"
     env.filters["http_url"] = http_url
     return env
 
@@ -99,81 +95,57 @@ def _page(template: str, **variables: Any) -> str:
     return html.rstrip() + "\n"
 
 
-# -- one build ------------------------------------------------------------------------------
+# -- the renderer ---------------------------------------------------------------------------
 
 
-def _excerpt(evidence: Iterable[Evidence]) -> tuple[list[dict[str, Any]], list[Evidence]]:
-    """Log evidence merged into one excerpt (rows: number, text, hit or gap), and record evidence."""
-    context: dict[int, str] = {}
-    hits: dict[int, Evidence] = {}
-    record: list[Evidence] = []
-    for item in evidence:
-        if item.line_number is None:
-            record.append(item)
-            continue
-        hits.setdefault(item.line_number, item)
-        for line in (*item.before, *item.after):
-            context[line.line_number] = line.text
-    rows: list[dict[str, Any]] = []
-    previous = None
-    for number in sorted(set(context) | set(hits)):
-        if previous is not None and number > previous + 1:
-            rows.append({"gap": True})
-        hit = hits.get(number)
-        rows.append({"gap": False, "number": number, "hit": hit, "text": context.get(number, "")})
-        previous = number
-    return rows, record
+class HtmlRenderer(Renderer):
+    """One self-contained page: a build's card, or a scan's figures, causes, trend and builds."""
+
+    def render_diagnosis(self, view: DiagnosisView) -> str:
+        return _page("diagnosis.html.j2", build=view, generated=when(datetime.now(timezone.utc)))
+
+    def render_scan(self, view: ScanView) -> str:
+        from markupsafe import Markup
+
+        summary = view.summary
+        svg, legend = trend_svg(summary, list(view.days))
+        figures = {
+            "scanned": summary.builds + summary.skipped,
+            "failed": view.failed,
+            "diagnosed": summary.diagnosed,
+            "share": f"{summary.diagnosed_share:.0%}",
+            "unknown": summary.unknown,
+            "skipped": summary.skipped,
+            "minutes": summary.minutes_lost,
+        }
+        peak_minutes = max((c.minutes_lost for c in summary.causes), default=0.0) or 1.0
+        builds = view.builds
+        return _page(
+            "scan.html.j2",
+            report=view.report,
+            summary=summary,
+            figures=figures,
+            account=view.account,
+            region=view.region,
+            since=view.since,
+            until=view.until,
+            days=view.window_days,
+            trend=Markup(svg),
+            legend=legend,
+            peak_minutes=peak_minutes,
+            diagnosed=view.diagnosed,
+            unknown=view.unknown,
+            options={
+                "project": sorted({v.project for v in builds}),
+                "cause": sorted({v.cause for v in builds}),
+                "severity": [s for s in SEVERITY_ORDER if any(v.severity == s for v in builds)],
+                "status": sorted({v.status for v in builds}),
+            },
+            generated=when(datetime.now(timezone.utc)),
+        )
 
 
-def _finding_view(finding: Finding) -> dict[str, Any]:
-    rows, record = _excerpt(finding.evidence)
-    return {"f": finding, "rows": rows, "record": record, "more": finding.count - len(finding.evidence)}
-
-
-def _build_view(diagnosis: Diagnosis, index: int) -> dict[str, Any]:
-    build = diagnosis.build
-    root = diagnosis.root_cause
-    failed = build.failed_phase if build else None
-    view = {
-        "anchor": f"build-{index}",
-        "d": diagnosis,
-        "b": build,
-        "build_id": build.build_id if build else "(log only)",
-        "project": (build.project if build else None) or "(no project)",
-        "status": (build.status if build else None) or "UNKNOWN",
-        "cause": root.rule_id if root else UNKNOWN,
-        "title": root.title if root else "No rule explained this failure",
-        "severity": root.severity.label if root else "unknown",
-        "failed_phase": failed,
-        "start": _when(build.start_time) if build else None,
-        "findings": [_finding_view(f) for f in diagnosis.findings],
-    }
-    search = [view["build_id"], view["project"], view["status"], view["cause"], view["title"]]
-    if build is not None:
-        search += [build.source_version or "", build.initiator or ""]
-    if root is not None:
-        search.append(root.summary)
-    view["search"] = " ".join(search).lower()
-    return view
-
-
-def render_html(diagnosis: Diagnosis) -> str:
-    """The HTML report of one diagnosis (a whole page, ending in a newline)."""
-    view = _build_view(diagnosis, 0)
-    return _page("diagnosis.html.j2", build=view, generated=_when(datetime.now(timezone.utc)))
-
-
-# -- a scan ---------------------------------------------------------------------------------
-
-
-def _days(summary: ScanSummary, report: ScanReport) -> list[str]:
-    """Every day of the window (UTC), oldest first; the days with builds when the window is unknown."""
-    seen = sorted(summary.daily)
-    first = report.since.astimezone(timezone.utc).date() if report.since else (date.fromisoformat(seen[0]) if seen else None)
-    last = report.until.astimezone(timezone.utc).date() if report.until else (date.fromisoformat(seen[-1]) if seen else None)
-    if first is None or last is None or last < first or (last - first).days >= _MAX_DAYS:
-        return seen
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+# -- the trend ------------------------------------------------------------------------------
 
 
 def trend_svg(summary: ScanSummary, days: list[str]) -> tuple[str, list[tuple[str, str]]]:
@@ -227,66 +199,5 @@ def trend_svg(summary: ScanSummary, days: list[str]) -> tuple[str, list[tuple[st
     return "".join(out), [(colours[name], name) for name in series]
 
 
-def render_scan_html(report: ScanReport) -> str:
-    """The HTML report of a scan: figures, ranked causes, the trend, projects, filterable builds."""
-    from markupsafe import Markup
-
-    summary = summarise(report)
-    views = [_build_view(d, i) for i, d in enumerate(report.diagnoses)]
-    days = _days(summary, report)
-    svg, legend = trend_svg(summary, days)
-    builds = [d.build for d in report.diagnoses if d.build] + [s.build for s in report.skipped if s.build]
-    failed = sum(1 for b in builds if (b.status or "").upper() in FAILED_STATUSES)
-    accounts = sorted({b.account for b in builds if b.account})
-    regions = sorted({b.region for b in builds if b.region})
-    figures = {
-        "scanned": summary.builds + summary.skipped,
-        "failed": failed,
-        "diagnosed": summary.diagnosed,
-        "share": f"{summary.diagnosed_share:.0%}",
-        "unknown": summary.unknown,
-        "skipped": summary.skipped,
-        "minutes": summary.minutes_lost,
-    }
-    peak_minutes = max((c.minutes_lost for c in summary.causes), default=0.0) or 1.0
-    return _page(
-        "scan.html.j2",
-        report=report,
-        summary=summary,
-        figures=figures,
-        account=report.account or ", ".join(accounts) or "unknown",
-        region=report.region or ", ".join(regions) or "unknown",
-        since=_when(report.since),
-        until=_when(report.until),
-        days=len(days),
-        trend=Markup(svg),
-        legend=legend,
-        peak_minutes=peak_minutes,
-        diagnosed=[v for v in views if v["cause"] != UNKNOWN],
-        unknown=[v for v in views if v["cause"] == UNKNOWN],
-        options={
-            "project": sorted({v["project"] for v in views}),
-            "cause": sorted({v["cause"] for v in views}),
-            "severity": [s for s in ("critical", "error", "warning", "info", "unknown") if any(v["severity"] == s for v in views)],
-            "status": sorted({v["status"] for v in views}),
-        },
-        generated=_when(datetime.now(timezone.utc)),
-    )
-
-
-# -- formatting -----------------------------------------------------------------------------
-
-
-def _when(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else None
-
-
 def _minutes(value: float) -> str:
     return f"{value:,.1f}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

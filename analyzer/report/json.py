@@ -1,19 +1,27 @@
-"""The JSON report: a documented, versioned schema (``diagnosis.schema.json``, package data).
+"""The JSON reports: documented, versioned schemas (``diagnosis.schema.json``, ``scan.schema.json``).
 
 ``schema_version`` follows semantic versioning: a new optional field bumps the
-minor version, a removed or changed field the major one.
+minor version, a removed or changed field the major one. A scan's ``builds`` are
+diagnosis reports without their envelope, so one parser reads both.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from analyzer import __version__
-from analyzer.models import Diagnosis, Evidence, Finding
+from analyzer.aggregate import CauseSummary, ProjectSummary
+from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
+from analyzer.report.interface import Renderer
+from analyzer.report.view import DiagnosisView, ScanView, scan_view
 
 SCHEMA_VERSION = "1.1"
 """1.1 added ``tail``: the last error-looking log lines when no rule fired."""
+
+SCAN_SCHEMA_VERSION = "1.0"
+"""The scan report's schema version."""
 
 
 def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
@@ -70,6 +78,73 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
     }
 
 
-def render_json(diagnosis: Diagnosis) -> str:
-    """The JSON report, indented, ending in a newline."""
-    return json.dumps(diagnosis_to_dict(diagnosis), indent=2, ensure_ascii=False) + "\n"
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _cause(cause: CauseSummary) -> dict[str, Any]:
+    return {
+        "rule_id": cause.rule_id,
+        "title": cause.title,
+        "severity": cause.severity.label if cause.severity else None,
+        "builds": cause.builds,
+        "minutes_lost": round(cause.minutes_lost, 3),
+        "projects": list(cause.projects),
+        "build_ids": list(cause.build_ids),
+    }
+
+
+def _project(project: ProjectSummary) -> dict[str, Any]:
+    return {
+        "project": project.project,
+        "builds": project.builds,
+        "diagnosed": project.diagnosed,
+        "minutes_lost": round(project.minutes_lost, 3),
+        "top_cause": project.top_cause,
+    }
+
+
+def scan_to_dict(report: ScanReport | ScanView) -> dict[str, Any]:
+    """The whole scan report as JSON data (validated in the tests against ``scan.schema.json``)."""
+    view = report if isinstance(report, ScanView) else scan_view(report)
+    report, summary = view.report, view.summary
+    return {
+        "schema_version": SCAN_SCHEMA_VERSION,
+        "kind": "scan",
+        "tool": {"name": "codebuild-doctor", "version": __version__},
+        "region": report.region,
+        "account": report.account,
+        "window": {"since": _iso(report.since), "until": _iso(report.until)},
+        "projects": list(report.projects),
+        "statuses": list(report.statuses),
+        "summary": {
+            "builds": summary.builds,
+            "diagnosed": summary.diagnosed,
+            "unknown": summary.unknown,
+            "skipped": summary.skipped,
+            "minutes_lost": round(summary.minutes_lost, 3),
+            "causes": [_cause(c) for c in summary.causes],
+            "causes_by_minutes": [c.rule_id for c in summary.causes_by_minutes()],
+            "projects": [_project(p) for p in summary.projects],
+            "daily": summary.daily,
+        },
+        "builds": [diagnosis_to_dict(d) for d in report.diagnoses],
+        "skipped": [
+            {"build_id": s.build_id, "reason": s.reason, "build": s.build.to_dict() if s.build else None}
+            for s in report.skipped
+        ],
+    }
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+class JsonRenderer(Renderer):
+    """The versioned JSON reports, indented, ending in a newline."""
+
+    def render_diagnosis(self, view: DiagnosisView) -> str:
+        return _dump(diagnosis_to_dict(view.diagnosis))
+
+    def render_scan(self, view: ScanView) -> str:
+        return _dump(scan_to_dict(view))

@@ -1,4 +1,4 @@
-"""The Markdown report: a compact comment for a pull request.
+"""The Markdown reports: a compact comment for a pull request; the scan summary as tables.
 
 Root cause first (summary, evidence with line numbers, the fix, the links), the
 other findings as a short list. GitHub refuses comments over 65,536 characters,
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-from analyzer.models import Diagnosis, Evidence, Finding
+from analyzer.models import Finding
+from analyzer.report.interface import Renderer, RenderOptions
+from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, safe
 
 MAX_CHARS = 65_536
 """GitHub's limit for an issue or pull-request comment body."""
@@ -41,13 +43,9 @@ class _Budget:
         return text[: size - 1] + "…"
 
 
-def _safe(text: str) -> str:
-    return "".join(ch if ch >= " " or ch == "\t" else "\ufffd" for ch in text)
-
-
 def _code(text: str) -> str:
     """``text`` as an inline code span that its own backticks cannot close."""
-    text = _safe(text).replace("\t", " ")
+    text = safe(text).replace("\t", " ")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
@@ -60,29 +58,18 @@ def fence_for(lines: list[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _evidence_block(evidence: tuple[Evidence, ...], budget: _Budget) -> list[str]:
-    """Log evidence as one numbered excerpt (``>`` marks a hit), record evidence after it."""
-    context: dict[int, str] = {}
-    hits: dict[int, str] = {}
-    record: list[str] = []
-    for item in evidence:
-        if item.line_number is None:
-            record.append(f"build record, {item.phase or 'phase'} context: {item.text}")
-            continue
-        hits.setdefault(item.line_number, item.text)
-        for line in (*item.before, *item.after):
-            context[line.line_number] = line.text
+def _evidence_block(excerpt: Excerpt, budget: _Budget) -> list[str]:
+    """The evidence window as one numbered block (``>`` marks a hit), record evidence after it."""
+    width = excerpt.number_width
     rows: list[str] = []
-    numbers = sorted(set(context) | set(hits))
-    width = len(str(numbers[-1])) if numbers else 1
-    previous = None
-    for number in numbers:
-        if previous is not None and number > previous + 1:
+    for line in excerpt.lines:
+        if line.gap:
             rows.append("⋮".rjust(width))
-        marker = ">" if number in hits else " "
-        rows.append(f"{number:>{width}} {marker} " + budget.clip(_safe(hits.get(number, context.get(number, ""))), _LINE_CHARS))
-        previous = number
-    rows.extend(budget.clip(_safe(line), _LINE_CHARS) for line in record)
+        else:
+            marker = ">" if line.hit is not None else " "
+            rows.append(f"{line.number:>{width}} {marker} " + budget.clip(line.text, _LINE_CHARS))
+    for hit in excerpt.record:
+        rows.append(budget.clip(f"build record, {hit.phase or 'phase'} context: {hit.text}", _LINE_CHARS))
     if not rows:
         return []
     fence = fence_for(rows)
@@ -104,8 +91,8 @@ def _close_fences(text: str) -> str:
     return text + f"\n{open_fence}" if open_fence else text
 
 
-def _links(diagnosis: Diagnosis) -> list[str]:
-    build = diagnosis.build
+def _links(view: DiagnosisView) -> list[str]:
+    build = view.build
     links = []
     if build is not None and build.console_url:
         links.append(f"[build in the CodeBuild console]({build.console_url})")
@@ -114,11 +101,10 @@ def _links(diagnosis: Diagnosis) -> list[str]:
     return links
 
 
-def _header(diagnosis: Diagnosis, budget: _Budget) -> list[str]:
-    build = diagnosis.build
-    root = diagnosis.root_cause
-    title = root.title if root else "no known failure matched"
-    out = [f"### codebuild-doctor: {budget.clip(_safe(title), 300)}", ""]
+def _header(view: DiagnosisView, budget: _Budget) -> list[str]:
+    build = view.build
+    title = view.root.title if view.root else "no known failure matched"
+    out = [f"### codebuild-doctor: {budget.clip(title, 300)}", ""]
     if build is not None:
         facts = [f"Build {_code(build.build_id)}", build.status or "status unknown"]
         failed = build.failed_phase
@@ -127,7 +113,8 @@ def _header(diagnosis: Diagnosis, budget: _Budget) -> list[str]:
         if build.source_version:
             facts.append(f"source {_code(budget.clip(build.source_version, 200))}")
         out.append(" · ".join(facts))
-    links = _links(diagnosis)
+    out.extend(f"{label}: {budget.clip(safe(value), 500)}  " for label, value in view.details)
+    links = _links(view)
     if links:
         out.append(" · ".join(links))
     if len(out) > 2:
@@ -135,19 +122,22 @@ def _header(diagnosis: Diagnosis, budget: _Budget) -> list[str]:
     return out
 
 
-def _root(finding: Finding, budget: _Budget) -> list[str]:
+def _root(view: FindingView, budget: _Budget) -> list[str]:
+    finding = view.finding
     times = f", {finding.count} times" if finding.count > 1 else ""
     where = f" in {finding.phase}" if finding.phase else ""
     out = [
         f"**Root cause** ({finding.severity.label}, rule {_code(finding.rule_id)}{where}{times}): "
-        + budget.clip(_safe(finding.summary).strip(), _SUMMARY_CHARS),
+        + budget.clip(view.summary.strip(), _SUMMARY_CHARS),
         "",
     ]
-    block = _evidence_block(finding.evidence, budget)
+    if view.details:
+        out += [f"- {label}: {budget.clip(safe(value), 500)}" for label, value in view.details] + [""]
+    block = _evidence_block(view.excerpt, budget)
     if block:
         out += ["**Evidence**", "", *block, ""]
-        if finding.count > len(finding.evidence):
-            out += [f"… and {finding.count - len(finding.evidence)} more matching lines.", ""]
+        if view.excerpt.more:
+            out += [f"… and {view.excerpt.more} more matching lines.", ""]
     remediation = budget.clip(finding.remediation.strip(), _REMEDIATION_CHARS)
     out += ["**How to fix it**", "", _close_fences(remediation), ""]
     if finding.references:
@@ -157,47 +147,89 @@ def _root(finding: Finding, budget: _Budget) -> list[str]:
     return out
 
 
-def _others(findings: tuple[Finding, ...], budget: _Budget) -> list[str]:
+def _others(findings: tuple[FindingView, ...], budget: _Budget) -> list[str]:
     if not findings:
         return []
     out = ["**Also found**", ""]
-    for finding in findings[:_OTHERS]:
+    for view in findings[:_OTHERS]:
+        finding = view.finding
         line = f" (line {finding.first_line})" if finding.first_line else ""
-        out.append(f"- {budget.clip(_safe(finding.title), 200)} — {finding.severity.label}, {_code(finding.rule_id)}{line}")
+        extra = "".join(f"; {label}: {budget.clip(safe(value), 200)}" for label, value in view.details)
+        out.append(f"- {budget.clip(view.title, 200)} — {view.severity}, {_code(finding.rule_id)}{line}{extra}")
     if len(findings) > _OTHERS:
         budget.cut = True
         out.append(f"- … and {len(findings) - _OTHERS} more")
     return [*out, ""]
 
 
-def _unknown(diagnosis: Diagnosis, budget: _Budget) -> list[str]:
+def _unknown(view: DiagnosisView, budget: _Budget) -> list[str]:
     out = ["No rule matched this failure. "
            "If you find the cause, a rule for it helps the next person (README: Adding a rule).", ""]
-    if diagnosis.tail:
-        rows = [f"{c.line_number} {budget.clip(_safe(c.text), _LINE_CHARS)}" for c in diagnosis.tail]
+    if view.tail:
+        rows = [f"{line.number} {budget.clip(line.text, _LINE_CHARS)}" for line in view.tail]
         fence = fence_for(rows)
         out += ["**Last error-looking lines of the log**", "", f"{fence}text", *rows, fence, ""]
     return out
 
 
-def render_markdown(diagnosis: Diagnosis, *, limit: int = MAX_CHARS) -> str:
-    """The pull-request comment; never longer than ``limit`` characters, and says so when cut."""
-    budget = _Budget()
-    out = _header(diagnosis, budget)
-    root = diagnosis.root_cause
-    if root is None:
-        out += _unknown(diagnosis, budget)
-    else:
-        out += _root(root, budget)
-        out += _others(diagnosis.findings[1:], budget)
-    notes = [f"- {_safe(budget.clip(n, 500))}" for n in diagnosis.notes[:_NOTES]]
-    if notes:
-        out += ["**Notes**", "", *notes, ""]
-    text = "\n".join(out).rstrip() + "\n"
-    notice = _NOTICE.format(limit=limit)
-    if len(text) > limit:  # the budgets above keep a normal report far below; this is the guard
-        budget.cut = True
-        text = _close_fences(text[: limit - len(notice) - 16].rsplit("\n", 1)[0])
-    if budget.cut:
-        text = text.rstrip() + "\n" + notice
-    return text
+class MarkdownRenderer(Renderer):
+    """Markdown for a pull-request comment, a wiki page or a chat message."""
+
+    def __init__(self, options: RenderOptions | None = None, *, limit: int = MAX_CHARS) -> None:
+        super().__init__(options)
+        self.limit = limit
+        """The longest comment: never longer than this, and says so when cut."""
+
+    def render_diagnosis(self, view: DiagnosisView) -> str:
+        budget = _Budget()
+        out = _header(view, budget)
+        if view.root is None:
+            out += _unknown(view, budget)
+        else:
+            out += _root(view.root, budget)
+            out += _others(view.findings[1:], budget)
+        notes = [f"- {safe(budget.clip(n, 500))}" for n in view.diagnosis.notes[:_NOTES]]
+        if notes:
+            out += ["**Notes**", "", *notes, ""]
+        text = "\n".join(out).rstrip() + "\n"
+        notice = _NOTICE.format(limit=self.limit)
+        if len(text) > self.limit:  # the budgets above keep a normal report far below; this is the guard
+            budget.cut = True
+            text = _close_fences(text[: self.limit - len(notice) - 16].rsplit("\n", 1)[0])
+        if budget.cut:
+            text = text.rstrip() + "\n" + notice
+        return text
+
+    def render_scan(self, view: ScanView) -> str:
+        """Causes ranked by builds (with minutes lost), projects, and skipped builds."""
+        report, summary = view.report, view.summary
+        since = report.since.strftime("%Y-%m-%d %H:%M") if report.since else "?"
+        until = report.until.strftime("%Y-%m-%d %H:%M") if report.until else "?"
+        out = [
+            f"## CodeBuild failures in {report.region or '?'}, {since} to {until} UTC",
+            "",
+            f"{summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained, "
+            f"{summary.unknown} unknown, {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost.",
+        ]
+        if summary.causes:
+            out += ["", "| cause | severity | builds | minutes lost | projects |", "|---|---|--:|--:|---|"]
+            for c in summary.causes:
+                severity = c.severity.label if c.severity else "-"
+                out.append(
+                    f"| `{_cell(c.rule_id)}` {_cell(c.title)} | {severity} | {c.builds} | {c.minutes_lost:.1f} | "
+                    f"{_cell(', '.join(c.projects))} |"
+                )
+            out += ["", "| project | builds | explained | minutes lost | top cause |", "|---|--:|--:|--:|---|"]
+            for p in summary.projects:
+                out.append(
+                    f"| {_cell(p.project)} | {p.builds} | {p.diagnosed} | {p.minutes_lost:.1f} | `{_cell(p.top_cause or '-')}` |"
+                )
+        if report.skipped:
+            out += ["", f"**{len(report.skipped)} skipped** (the scan is incomplete):", ""]
+            out += [f"- `{_cell(s.build_id)}`: {_cell(s.reason)}" for s in report.skipped]
+        return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A table cell: pipes escaped, line breaks and control characters flattened."""
+    return flat(text).replace("\\", "\\\\").replace("|", "\\|")

@@ -1,10 +1,16 @@
-"""The terminal report: root cause first, evidence with line numbers, the fix, the links."""
+"""The terminal report: root cause first, evidence with line numbers, the fix, the links; and the scan summary."""
 
 from __future__ import annotations
 
 import textwrap
 
-from analyzer.models import Diagnosis, Evidence, Finding, Severity
+from analyzer.aggregate import UNKNOWN, ScanSummary
+from analyzer.models import Severity
+from analyzer.report.interface import Renderer
+from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, safe
+
+MAX_IDS = 10
+"""Unknown builds listed by id in the scan summary before '... and N more'."""
 
 _STYLES = {
     "bold": "\x1b[1m",
@@ -33,75 +39,127 @@ class _Styler:
         return "".join(_STYLES[s] for s in styles) + text + _STYLES["reset"]
 
 
-def _safe(text: str) -> str:
-    """Log text must not drive the terminal: drop control characters but tab."""
-    return "".join(ch if ch >= " " or ch == "\t" else "\ufffd" for ch in text)
+class TextRenderer(Renderer):
+    """Plain text for a terminal, a pipe or a file; ANSI styles with ``color``."""
+
+    def render_diagnosis(self, view: DiagnosisView) -> str:
+        style = _Styler(self.options.color)
+        out: list[str] = []
+        build = view.build
+        if build is not None:
+            out.append(style(f"Build {build.build_id}", "bold") + f"  {build.status or 'status unknown'}")
+            failed = view.failed_phase
+            details = []
+            if failed:
+                details.append(f"failed in {failed.phase_type} ({failed.phase_status})")
+            if view.duration is not None:
+                details.append(f"ran {view.duration}")
+            if build.initiator:
+                details.append(f"started by {build.initiator}")
+            if details:
+                out.append("  " + ", ".join(details))
+            if build.logs.deep_link:
+                out.append(f"  log: {build.logs.deep_link}")
+        out.extend(f"  {label}: {safe(value)}" for label, value in view.details)
+        log = view.diagnosis.log
+        if log is not None:
+            out.append(style(f"Log: {log.source} ({log.lines} lines)", "dim"))
+        out.extend(style(f"note: {note}", "yellow") for note in view.notes)
+        if out:
+            out.append("")
+        if not view.findings:
+            out.append("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).")
+        elif view.tail:
+            out.append("Only a generic rule matched: the tool's own error is likely among the lines below.")
+        if view.tail:
+            # Shown before the generic finding: these lines are where the cause is.
+            out.append("")
+            out.append(style("  Last error-looking lines of the log", "bold"))
+            width = len(str(view.tail[-1].number))
+            out.extend(f"    {line.number:>{width}}   {line.text}" for line in view.tail)
+            out.append("")
+        for finding in view.findings:
+            out.extend(_finding(finding, style))
+            out.append("")
+        for problem in view.diagnosis.problems:
+            out.append(style(f"warning: rule {problem.rule_id}: {problem.message}", "yellow"))
+        return "\n".join(out).rstrip() + "\n"
+
+    def render_scan(self, view: ScanView) -> str:
+        style = _Styler(self.options.color)
+        report, summary = view.report, view.summary
+
+        def head(text: str) -> str:
+            return style(text, "bold")
+
+        out: list[str] = []
+        where = report.region or "?"
+        if report.account:
+            where += f", account {report.account}"
+        out.append(head(f"Scan of {where}: builds started {view.since or '?'} to {view.until or '?'}"))
+        out.append(f"  projects: {', '.join(report.projects) or '(none)'}")
+        out.append(f"  statuses: {', '.join(report.statuses)}")
+        share = f" ({summary.diagnosed_share:.0%})" if summary.builds else ""
+        out.append(
+            f"  {summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained{share}, "
+            f"{summary.unknown} unknown; {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost"
+        )
+        if summary.builds:
+            out += ["", head("Causes by builds")] + _causes(summary, by_minutes=False)
+            out += ["", head("Causes by build minutes lost")] + _causes(summary, by_minutes=True)
+            out += ["", head("Per project")]
+            width = max(len("project"), *(len(p.project) for p in summary.projects))
+            out.append(f"  {'project':<{width}}  builds  explained  minutes  top cause")
+            for p in summary.projects:
+                out.append(
+                    f"  {p.project:<{width}}  {p.builds:>6}  {p.diagnosed:>9}  {p.minutes_lost:>7.1f}  {p.top_cause or '-'}"
+                )
+        unknown = next((c for c in summary.causes if c.rule_id == UNKNOWN), None)
+        if unknown is not None:
+            out += ["", head(f"Unknown failures ({unknown.builds}): no rule explained these builds")]
+            out += [f"  {build_id}" for build_id in unknown.build_ids[:MAX_IDS]]
+            if unknown.builds > MAX_IDS:
+                out.append(f"  ... and {unknown.builds - MAX_IDS} more (see --format json)")
+        if report.skipped:
+            out += ["", head(f"Skipped builds ({len(report.skipped)}): the scan is incomplete (exit status 3)")]
+            out += [f"  {s.build_id}: {flat(s.reason)}" for s in report.skipped]
+        if not summary.builds and not report.skipped:
+            out += ["", "No build matched the window and statuses."]
+        return "\n".join(out) + "\n"
 
 
-def render_text(diagnosis: Diagnosis, *, color: bool = False) -> str:
-    """The human report for a terminal or a file; ``color`` adds ANSI styles."""
-    style = _Styler(color)
-    out: list[str] = []
-    build = diagnosis.build
-    if build is not None:
-        out.append(style(f"Build {build.build_id}", "bold") + f"  {build.status or 'status unknown'}")
-        failed = build.failed_phase
-        details = []
-        if failed:
-            details.append(f"failed in {failed.phase_type} ({failed.phase_status})")
-        if build.duration_seconds is not None:
-            details.append(f"ran {_duration(build.duration_seconds)}")
-        if build.initiator:
-            details.append(f"started by {build.initiator}")
-        if details:
-            out.append("  " + ", ".join(details))
-        if build.logs.deep_link:
-            out.append(f"  log: {build.logs.deep_link}")
-    if diagnosis.log is not None:
-        out.append(style(f"Log: {diagnosis.log.source} ({diagnosis.log.lines} lines)", "dim"))
-    for note in diagnosis.notes:
-        out.append(style(f"note: {_safe(note)}", "yellow"))
-    if out:
-        out.append("")
-
-    if not diagnosis.findings:
-        out.append("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).")
-    elif diagnosis.tail:
-        out.append("Only a generic rule matched: the tool's own error is likely among the lines below.")
-    if diagnosis.tail:
-        # Shown before the generic finding: these lines are where the cause is.
-        out.append("")
-        out.append(style("  Last error-looking lines of the log", "bold"))
-        width = len(str(diagnosis.tail[-1].line_number))
-        out.extend(f"    {c.line_number:>{width}}   {_safe(c.text)}" for c in diagnosis.tail)
-        out.append("")
-    for index, finding in enumerate(diagnosis.findings):
-        out.extend(_finding(finding, index, style))
-        out.append("")
-    for problem in diagnosis.problems:
-        out.append(style(f"warning: rule {problem.rule_id}: {problem.message}", "yellow"))
-    return "\n".join(out).rstrip() + "\n"
+def _causes(summary: ScanSummary, *, by_minutes: bool) -> list[str]:
+    causes = summary.causes_by_minutes() if by_minutes else summary.causes
+    width = max(len("cause"), *(len(c.rule_id) for c in causes))
+    lines = [f"  {'builds':>6}  {'minutes':>7}  {'cause':<{width}}  {'severity':<8}  projects"]
+    for c in causes:
+        severity = c.severity.label if c.severity else "-"
+        lines.append(
+            f"  {c.builds:>6}  {c.minutes_lost:>7.1f}  {c.rule_id:<{width}}  {severity:<8}  {', '.join(c.projects)}"
+        )
+    return lines
 
 
-def _finding(finding: Finding, index: int, style: _Styler) -> list[str]:
-    label = "ROOT CAUSE" if index == 0 else f"ALSO FOUND #{index}"
+def _finding(view: FindingView, style: _Styler) -> list[str]:
+    finding = view.finding
+    label = "ROOT CAUSE" if view.root else f"ALSO FOUND #{view.index}"
     severity = style(finding.severity.label.upper(), "bold", _SEVERITY_STYLE[finding.severity])
     times = f", {finding.count} times" if finding.count > 1 else ""
     where = f" in {finding.phase}" if finding.phase else ""
-    lines = [
-        style(f"{label}: {finding.title}", "bold") + f"  [{severity}] ({finding.rule_id}{where}{times})",
-    ]
-    lines.extend("  " + row for row in textwrap.wrap(_safe(finding.summary), 96))
-    if index > 0:
+    lines = [style(f"{label}: {finding.title}", "bold") + f"  [{severity}] ({finding.rule_id}{where}{times})"]
+    lines.extend("  " + row for row in textwrap.wrap(view.summary, 96))
+    lines.extend(f"  {label}: {safe(value)}" for label, value in view.details)
+    if not view.root:
         first = finding.evidence[0] if finding.evidence else None
         if first is not None:
-            lines.append("  " + _evidence_head(first))
+            where = "build record, phase " + str(first.phase) if first.line_number is None else f"line {first.line_number}"
+            lines.append(f"  {where}: {safe(first.text)}")
         return lines
     lines.append("")
     lines.append(style("  Evidence", "bold"))
-    lines.extend(_excerpt(finding.evidence, style))
-    if finding.count > len(finding.evidence):
-        lines.append(style(f"    ... and {finding.count - len(finding.evidence)} more matching lines", "dim"))
+    lines.extend(_excerpt(view.excerpt, style))
+    if view.excerpt.more:
+        lines.append(style(f"    ... and {view.excerpt.more} more matching lines", "dim"))
     lines.append("")
     lines.append(style("  How to fix it", "bold"))
     lines.extend(("    " + row) if row else "" for row in finding.remediation.splitlines())
@@ -112,48 +170,20 @@ def _finding(finding: Finding, index: int, style: _Styler) -> list[str]:
     return lines
 
 
-def _evidence_head(evidence: Evidence) -> str:
-    if evidence.line_number is None:
-        return f"build record, phase {evidence.phase}: {_safe(evidence.text)}"
-    return f"line {evidence.line_number}: {_safe(evidence.text)}"
-
-
-def _excerpt(evidence: tuple[Evidence, ...], style: _Styler) -> list[str]:
-    """Log evidence as one grep -C style excerpt (overlapping context merged), then record evidence."""
+def _excerpt(excerpt: Excerpt, style: _Styler) -> list[str]:
+    """The evidence window, ``>`` marking hits, then record evidence."""
+    width = excerpt.number_width
     rows: list[str] = []
-    context: dict[int, str] = {}
-    hits: dict[int, Evidence] = {}
-    for item in evidence:
-        if item.line_number is None:
-            where = f" {item.phase}" if item.phase else ""
-            rows += [f"    build record, phase context{where}:", "      " + _highlight(item, style)]
-            continue
-        hits.setdefault(item.line_number, item)
-        for line in (*item.before, *item.after):
-            context[line.line_number] = line.text
-    if not hits:
-        return rows
-    numbers = sorted(set(context) | set(hits))
-    width = len(str(numbers[-1]))
-    excerpt: list[str] = []
-    previous = None
-    for number in numbers:
-        if previous is not None and number > previous + 1:
-            excerpt.append(style("    " + "⋮".rjust(width), "dim"))
-        if number in hits:
-            excerpt.append(f"    {number:>{width}} > " + _highlight(hits[number], style))
+    for line in excerpt.lines:
+        if line.gap:
+            rows.append(style("    " + "⋮".rjust(width), "dim"))
+        elif line.hit is not None:
+            before, match, after = line.parts
+            rows.append(f"    {line.number:>{width}} > " + before + style(match, "bold", "red") + after)
         else:
-            excerpt.append(style(f"    {number:>{width}}   {_safe(context[number])}", "dim"))
-        previous = number
-    return excerpt + rows
-
-
-def _highlight(evidence: Evidence, style: _Styler) -> str:
-    text = evidence.text
-    start, end = evidence.match_start, evidence.match_end
-    return _safe(text[:start]) + style(_safe(text[start:end]), "bold", "red") + _safe(text[end:])
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+            rows.append(style(f"    {line.number:>{width}}   {line.text}", "dim"))
+    for hit in excerpt.record:
+        where = f" {hit.phase}" if hit.phase else ""
+        before, match, after = hit.parts
+        rows += [f"    build record, phase context{where}:", "      " + before + style(match, "bold", "red") + after]
+    return rows

@@ -10,7 +10,7 @@ import pytest
 
 from analyzer.engine import diagnose
 from analyzer.models import Build
-from analyzer.report import OutputFormat, render
+from analyzer.report import Format, render_diagnosis
 from analyzer.report.json import SCHEMA_VERSION
 from analyzer.rules import load_rules
 from tests.helpers import REPO
@@ -34,7 +34,7 @@ def test_json_report_validates_against_the_schema(sample, schema, rules) -> None
     record.setdefault("id", f"{record['projectName']}:00000000-0000-0000-0000-000000000000")
     log = sample / "log.txt"
     result = diagnose(rules, [log.read_bytes()] if log.exists() else None, Build.from_api(record))
-    data = json.loads(render(result, OutputFormat.JSON))
+    data = json.loads(render_diagnosis(result, Format.JSON))
     jsonschema.Draft202012Validator(schema).validate(data)
     assert data["schema_version"] == SCHEMA_VERSION
     assert data["findings"], "every sample build has a diagnosis"
@@ -47,8 +47,44 @@ def test_schema_rejects_a_report_missing_a_field(schema) -> None:  # type: ignor
                              "build": None, "log": None, "root_cause": None, "notes": [], "problems": []}, schema)  # fmt: skip
 
 
-@pytest.mark.parametrize("output_format", list(OutputFormat))
-def test_every_format_renders(output_format: OutputFormat, rules) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("output_format", list(Format))
+def test_every_format_renders(output_format: Format, rules) -> None:  # type: ignore[no-untyped-def]
     result = diagnose(rules, [(SAMPLES[0] / "log.txt").read_bytes()])
-    text = render(result, output_format)
+    text = render_diagnosis(result, output_format)
     assert "docker-hub-rate-limit" in text
+
+
+@pytest.mark.parametrize("output_format", list(Format))
+def test_every_format_is_one_renderer_class_with_both_methods(output_format: Format, rules, scan_report) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.report import Renderer
+    from analyzer.report.view import diagnosis_view, scan_view
+
+    renderer = output_format.renderer()
+    assert isinstance(renderer, Renderer)
+    assert type(renderer).__module__ == f"analyzer.report.{output_format.value}"
+    result = diagnose(rules, [(SAMPLES[0] / "log.txt").read_bytes()])
+    assert "docker-hub-rate-limit" in renderer.render_diagnosis(diagnosis_view(result))
+    assert "storefront-api" in renderer.render_scan(scan_view(scan_report))
+
+
+def test_present_masks_secrets_unless_told_not_to(rules) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.report import present
+    from tests.report.secrets import SECRET_LOG, SECRETS
+
+    result = diagnose(rules, [SECRET_LOG.encode()])
+    secret = SECRETS["aws secret key"]
+    for output_format in Format:
+        assert secret not in present(result, output_format), output_format
+    assert secret in present(result, Format.JSON, redact=False)
+
+
+def test_no_module_outside_report_imports_a_renderer() -> None:
+    import re
+
+    pattern = re.compile(r"analyzer\.report\.(text|json|markdown|html|view|interface)\b|import (render_text|render_html)")
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "analyzer").rglob("*.py")
+        if "report" not in path.parts and pattern.search(path.read_text("utf-8"))
+    ]
+    assert offenders == []

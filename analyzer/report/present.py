@@ -1,0 +1,87 @@
+"""The one path from a result to a written report: redact, build the view, render, write whole.
+
+The CLI (``diagnose``, ``scan``), the demo and any other caller (the event
+handler, an agent) go through :func:`present` and :func:`write_whole`; none has
+its own redaction, dispatch or writing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from analyzer.errors import ConfigError
+from analyzer.models import Diagnosis, ScanReport
+from analyzer.report.interface import Format, RenderOptions
+from analyzer.report.view import diagnosis_view, scan_view
+
+
+def present(
+    subject: Diagnosis | ScanReport,
+    output_format: Format,
+    options: RenderOptions | None = None,
+    *,
+    redact: bool = True,
+) -> str:
+    """The whole report of a diagnosis or a scan in ``output_format``; secrets masked unless ``redact`` is off."""
+    renderer = output_format.renderer(options)
+    if isinstance(subject, ScanReport):
+        if redact:
+            from analyzer.redact import redact_scan
+
+            subject = redact_scan(subject)
+        return renderer.render_scan(scan_view(subject))
+    if redact:
+        from analyzer.redact import redact_diagnosis
+
+        subject = redact_diagnosis(subject)
+    return renderer.render_diagnosis(diagnosis_view(subject))
+
+
+def to_file(output: Path | str | None) -> bool:
+    """Whether ``--output`` names a file (``-`` and no value mean standard output)."""
+    return output is not None and str(output) != "-"
+
+
+def write_whole(report: str, output: Path | str | None, stdout: TextIO) -> None:
+    """Write the report whole or not at all: a temporary file beside the target, then a rename.
+
+    ``None`` or ``-`` is ``stdout``. The file gets the mode a plain ``>`` would give it
+    (the umask's, or an existing file's own), and a symbolic link is followed, not replaced.
+    """
+    if not to_file(output):
+        stdout.write(report)
+        stdout.flush()
+        return
+    assert output is not None
+    output = Path(output)
+    if not str(output).strip():
+        raise ConfigError("--output: empty file name")
+    target = Path(os.path.realpath(output))
+    if target.is_dir():
+        raise ConfigError(f"--output: {output} is a directory")
+    directory = target.parent
+    if not directory.is_dir():
+        raise ConfigError(f"--output: directory does not exist: {output.parent}")
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError:
+        mode = 0o644
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(report)
+            os.chmod(temp, mode)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ConfigError(f"--output: cannot write {output}: {exc.strerror or exc}") from None

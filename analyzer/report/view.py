@@ -1,0 +1,370 @@
+"""The view model every format renders: built once from a Diagnosis or a ScanReport.
+
+What all the formats show is computed here, once: the evidence excerpt with its
+window (context merged, gaps marked, the match split out), text made safe for a
+terminal or a page, times and durations, the build's facts and the scan summary.
+A renderer only lays it out. A field added here reaches every format that shows
+:attr:`FindingView.details` or :attr:`DiagnosisView.details` without touching
+the renderers (the JSON format follows its own versioned schema instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from analyzer.aggregate import UNKNOWN, ScanSummary, summarise
+from analyzer.models import Build, BuildPhase, Diagnosis, Evidence, Finding, ScanReport
+
+FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
+"""Build statuses counted as failed in the scan figures (``BatchGetBuilds`` ``buildStatus``)."""
+
+SEVERITY_ORDER = ("critical", "error", "warning", "info", "unknown")
+"""Severity labels from the worst down, and 'unknown' for a build no rule explained."""
+
+_MAX_DAYS = 120
+"""A window longer than this lists only the days with builds (the trend would be unreadable)."""
+
+
+# -- text and time ----------------------------------------------------------------------------
+
+
+def safe(text: str) -> str:
+    """Log text that cannot drive a terminal: control characters but tab become U+FFFD.
+
+    One character for one, so match offsets into the original stay valid.
+    """
+    return "".join(ch if ch >= " " or ch == "\t" else "\ufffd" for ch in text)
+
+
+def flat(text: str) -> str:
+    """Text for one line or a table cell: every non-printable character (tab too) becomes a space."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def when(value: datetime | None) -> str | None:
+    """``2026-11-24 09:00 UTC``, or ``None`` for no time."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else None
+
+
+def duration(seconds: float | None) -> str | None:
+    """``4m05s`` or ``12s``; ``None`` for no duration."""
+    if seconds is None:
+        return None
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+# -- the evidence excerpt ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an excerpt (a log line with its number), or a gap between two windows."""
+
+    number: int | None
+    """The log line number; ``None`` for a gap (lines left out between two windows)."""
+    text: str = ""
+    """The whole line, safe."""
+    hit: Evidence | None = None
+    """The evidence when this line matched, else ``None`` (a context line)."""
+
+    @property
+    def gap(self) -> bool:
+        """Whether this is a gap, not a line."""
+        return self.number is None
+
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        """(before, match, after) of a hit, safe; a context line is all 'before'."""
+        if self.hit is None:
+            return self.text, "", ""
+        return _split(self.hit)
+
+
+def _split(evidence: Evidence) -> tuple[str, str, str]:
+    text, start, end = evidence.text, evidence.match_start, evidence.match_end
+    return safe(text[:start]), safe(text[start:end]), safe(text[end:])
+
+
+@dataclass(frozen=True)
+class RecordHit:
+    """Evidence from the build record (a phase context), not from the log."""
+
+    phase: str | None
+    """The phase whose context matched."""
+    evidence: Evidence
+    """The evidence itself."""
+
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        """(before, match, after), safe."""
+        return _split(self.evidence)
+
+    @property
+    def text(self) -> str:
+        """The whole context message, safe."""
+        return safe(self.evidence.text)
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A finding's log evidence as one grep -C style window (overlaps merged), then record evidence."""
+
+    lines: tuple[Line, ...]
+    """Log lines in order, with gaps."""
+    record: tuple[RecordHit, ...]
+    """Evidence from the build record."""
+    more: int = 0
+    """Matching lines the finding counted but did not keep as evidence."""
+
+    @property
+    def number_width(self) -> int:
+        """Digits of the largest line number (for aligned gutters)."""
+        numbers = [line.number for line in self.lines if line.number is not None]
+        return len(str(max(numbers))) if numbers else 1
+
+
+def excerpt(evidence: Iterable[Evidence], count: int | None = None) -> Excerpt:
+    """The one evidence window of every format: hits and their context merged, gaps between."""
+    context: dict[int, str] = {}
+    hits: dict[int, Evidence] = {}
+    record: list[RecordHit] = []
+    items = list(evidence)
+    for item in items:
+        if item.line_number is None:
+            record.append(RecordHit(item.phase, item))
+            continue
+        hits.setdefault(item.line_number, item)
+        for line in (*item.before, *item.after):
+            context[line.line_number] = line.text
+    lines: list[Line] = []
+    previous = None
+    for number in sorted(set(context) | set(hits)):
+        if previous is not None and number > previous + 1:
+            lines.append(Line(None))
+        hit = hits.get(number)
+        lines.append(Line(number, safe(hit.text if hit else context[number]), hit))
+        previous = number
+    more = max(0, (count or 0) - len(items))
+    return Excerpt(tuple(lines), tuple(record), more)
+
+
+# -- one diagnosis ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One finding as every format shows it."""
+
+    finding: Finding
+    """The finding (after redaction)."""
+    index: int
+    """0 for the root cause, then 1, 2... for the others."""
+    excerpt: Excerpt
+    """Its evidence window."""
+    details: tuple[tuple[str, str], ...] = ()
+    """Extra (label, value) facts shown under the finding's heading in the human formats."""
+
+    @property
+    def root(self) -> bool:
+        """Whether this is the root cause (the first finding)."""
+        return self.index == 0
+
+    @property
+    def severity(self) -> str:
+        """The severity label (``error``...)."""
+        return self.finding.severity.label
+
+    @property
+    def summary(self) -> str:
+        """The summary, safe."""
+        return safe(self.finding.summary)
+
+    @property
+    def title(self) -> str:
+        """The title, safe."""
+        return safe(self.finding.title)
+
+
+def finding_view(finding: Finding, index: int) -> FindingView:
+    """The view of one finding (its excerpt built here, once)."""
+    return FindingView(finding, index, excerpt(finding.evidence, finding.count))
+
+
+@dataclass(frozen=True)
+class DiagnosisView:
+    """One diagnosis as every format shows it: the build's facts, findings, notes and tail."""
+
+    diagnosis: Diagnosis
+    """The diagnosis (after redaction)."""
+    findings: tuple[FindingView, ...]
+    """Root cause first."""
+    anchor: str = "build-0"
+    """An id for the build's section in a page."""
+    details: tuple[tuple[str, str], ...] = ()
+    """Extra (label, value) facts about the build shown in the human formats."""
+
+    @property
+    def build(self) -> Build | None:
+        """The build record, when there is one."""
+        return self.diagnosis.build
+
+    @property
+    def build_id(self) -> str:
+        """The build id, or ``(log only)``."""
+        return self.build.build_id if self.build else "(log only)"
+
+    @property
+    def project(self) -> str:
+        """The project, or ``(no project)``."""
+        return (self.build.project if self.build else None) or "(no project)"
+
+    @property
+    def status(self) -> str:
+        """The build status, or ``UNKNOWN``."""
+        return (self.build.status if self.build else None) or "UNKNOWN"
+
+    @property
+    def root(self) -> FindingView | None:
+        """The root cause, when a rule explained the failure."""
+        return self.findings[0] if self.findings else None
+
+    @property
+    def cause(self) -> str:
+        """The root cause's rule id, or ``unknown``."""
+        return self.root.finding.rule_id if self.root else UNKNOWN
+
+    @property
+    def title(self) -> str:
+        """The root cause's title, or a sentence saying there is none."""
+        return self.root.title if self.root else "No rule explained this failure"
+
+    @property
+    def severity(self) -> str:
+        """The root cause's severity label, or ``unknown``."""
+        return self.root.severity if self.root else "unknown"
+
+    @property
+    def failed_phase(self) -> BuildPhase | None:
+        """The phase that failed, from the record."""
+        return self.build.failed_phase if self.build else None
+
+    @property
+    def start(self) -> str | None:
+        """When the build started."""
+        return when(self.build.start_time) if self.build else None
+
+    @property
+    def duration(self) -> str | None:
+        """How long the build ran."""
+        return duration(self.build.duration_seconds) if self.build else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The diagnosis's notes, safe."""
+        return tuple(safe(note) for note in self.diagnosis.notes)
+
+    @property
+    def tail(self) -> tuple[Line, ...]:
+        """The last error-looking lines (when only a generic rule or none fired), safe."""
+        return tuple(Line(c.line_number, safe(c.text)) for c in self.diagnosis.tail)
+
+    @property
+    def search(self) -> str:
+        """Lower-case text a page's search box matches against."""
+        words = [self.build_id, self.project, self.status, self.cause, self.title]
+        if self.build is not None:
+            words += [self.build.source_version or "", self.build.initiator or ""]
+        if self.root is not None:
+            words.append(self.root.finding.summary)
+        return " ".join(words).lower()
+
+
+def diagnosis_view(diagnosis: Diagnosis, index: int = 0) -> DiagnosisView:
+    """The view of one diagnosis; ``index`` numbers it among a scan's builds."""
+    findings = tuple(finding_view(f, i) for i, f in enumerate(diagnosis.findings))
+    return DiagnosisView(diagnosis, findings, anchor=f"build-{index}")
+
+
+# -- a scan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanView:
+    """A scan as every format shows it: the summary (computed once), the window, the builds."""
+
+    report: ScanReport
+    """The scan report (after redaction)."""
+    summary: ScanSummary
+    """Figures by cause, project and day, from :func:`analyzer.aggregate.summarise`."""
+    builds: tuple[DiagnosisView, ...]
+    """Every diagnosed build, in the report's order."""
+    days: tuple[str, ...] = field(default=())
+    """Every day of the window (UTC, ISO dates), oldest first."""
+
+    @property
+    def since(self) -> str | None:
+        """The window's start."""
+        return when(self.report.since)
+
+    @property
+    def until(self) -> str | None:
+        """The window's end."""
+        return when(self.report.until)
+
+    @property
+    def window_days(self) -> int:
+        """Calendar days the window touches (the trend's bars)."""
+        return len(self.days)
+
+    @property
+    def records(self) -> tuple[Build, ...]:
+        """The build records of the scan, diagnosed or skipped."""
+        diagnosed = [d.build for d in self.report.diagnoses if d.build]
+        return tuple(diagnosed + [s.build for s in self.report.skipped if s.build])
+
+    @property
+    def failed(self) -> int:
+        """Builds (diagnosed or skipped) whose status is a failure."""
+        return sum(1 for b in self.records if (b.status or "").upper() in FAILED_STATUSES)
+
+    @property
+    def account(self) -> str:
+        """The scanned account, else the accounts of the builds, else ``unknown``."""
+        accounts = sorted({b.account for b in self.records if b.account})
+        return self.report.account or ", ".join(accounts) or "unknown"
+
+    @property
+    def region(self) -> str:
+        """The scanned Region, else the Regions of the builds, else ``unknown``."""
+        regions = sorted({b.region for b in self.records if b.region})
+        return self.report.region or ", ".join(regions) or "unknown"
+
+    @property
+    def diagnosed(self) -> tuple[DiagnosisView, ...]:
+        """Builds a rule explained."""
+        return tuple(v for v in self.builds if v.cause != UNKNOWN)
+
+    @property
+    def unknown(self) -> tuple[DiagnosisView, ...]:
+        """Builds no rule explained."""
+        return tuple(v for v in self.builds if v.cause == UNKNOWN)
+
+
+def _days(summary: ScanSummary, report: ScanReport) -> tuple[str, ...]:
+    """Every day of the window (UTC), oldest first; the days with builds when the window is unknown."""
+    seen = sorted(summary.daily)
+    first = report.since.astimezone(timezone.utc).date() if report.since else (date.fromisoformat(seen[0]) if seen else None)
+    last = report.until.astimezone(timezone.utc).date() if report.until else (date.fromisoformat(seen[-1]) if seen else None)
+    if first is None or last is None or last < first or (last - first).days >= _MAX_DAYS:
+        return tuple(seen)
+    return tuple((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
+
+
+def scan_view(report: ScanReport) -> ScanView:
+    """The view of a scan: its summary and every build's view, built once."""
+    summary = summarise(report)
+    builds = tuple(diagnosis_view(d, i) for i, d in enumerate(report.diagnoses))
+    return ScanView(report, summary, builds, _days(summary, report))
