@@ -107,6 +107,20 @@ class Exclusion:
     """How many lines before and after the hit are searched (0: the hit line only)."""
 
 
+@dataclass(frozen=True)
+class NearbyCapture:
+    """A pattern searched in the lines just before a hit, to add captures to that hit.
+
+    It never makes a rule fire: ``Step 1/7 : FROM python:3.12-slim`` names the image a
+    following ``toomanyrequests`` line was about, but is no failure by itself.
+    """
+
+    regex: Any
+    """The compiled pattern; its named groups join the hit's captures (the hit's own win)."""
+    window: int = 10
+    """How many lines before the hit are searched, nearest first."""
+
+
 Template = Callable[[Mapping[str, Any]], str]
 """A compiled, sandboxed template: variables in, rendered Markdown out."""
 
@@ -133,6 +147,8 @@ class Rule:
     """0-100; higher ranks first, so a root cause outranks the symptoms it causes."""
     tags: tuple[str, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
+    nearby: tuple[NearbyCapture, ...] = ()
+    """Capture-only patterns searched just before each hit (``match.nearby``)."""
     references: tuple[Reference, ...] = ()
     description: str = ""
     """What the failure means, for the rule catalogue."""

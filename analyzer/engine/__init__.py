@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -127,7 +128,7 @@ def diagnose(
     findings = []
     notes = list(notes)
     for rule, count, captures, evidence in matcher.finish():
-        finding, problem = _finding(rule, count, captures, evidence, build)
+        finding, problem = _finding(rule, count, captures, evidence, build, matcher.hits(rule))
         phases = {e.phase for e in evidence}
         if evidence and None not in phases and all(succeeded.get(p) is True for p in phases):
             # It matched only in phases that succeeded: it did not fail this build by itself.
@@ -169,13 +170,37 @@ def inert(value: str) -> str:
     return value.translate(_INERT).replace("](", "] (")
 
 
-def _finding(rule, count, captures, evidence, build):  # type: ignore[no-untyped-def]
+_SOURCE_PREFIX = re.compile(
+    r"/codebuild/output/src\d+/src\d*/"
+    # CodeBuild checks a GitHub, GitHub Enterprise, Bitbucket or GitLab source out under
+    # <host>/<owner>/<repo>/, a CodeCommit one under <host>/v1/repos/<repo>/.
+    r"(?:(?:github\.com|bitbucket\.org|gitlab\.com|[\w.-]*github[\w.-]*)/[^/\s]+/[^/\s]+/"
+    r"|git-codecommit\.[\w.-]+/v1/repos/[^/\s]+/)?"
+)
+
+
+def repo_relative(value: str) -> str:
+    """``value`` with CodeBuild's source checkout prefix removed from every path in it.
+
+    ``/codebuild/output/src1162446371/src/github.com/acme/billing/src/Main.java`` becomes
+    ``src/Main.java``: the path a reader finds in the repository (field case 002).
+    """
+    return _SOURCE_PREFIX.sub("", value) if "/codebuild/output/src" in value else value
+
+
+def _template_value(value: str) -> str:
+    return inert(repo_relative(value))
+
+
+def _finding(rule, count, captures, evidence, build, hits=()):  # type: ignore[no-untyped-def]
     phase = next((e.phase for e in evidence if e.phase), None)
     build_data = {k: inert(v) if isinstance(v, str) else v for k, v in (build.to_dict() if build else {}).items()}
-    safe = {name: inert(value) for name, value in captures.items()}
+    safe = {name: _template_value(value) for name, value in captures.items()}
     variables = {
         **safe,
         "captures": safe,
+        # Every hit's own captures, so a template lists several facts without splicing them.
+        "hits": [{name: _template_value(value) for name, value in hit.items()} for hit in hits],
         "build": build_data,
         "phase": phase,
         "count": count,

@@ -35,6 +35,10 @@ PHASE_OUTCOME = regex.compile(r"^Phase context status code:(.*?) Message:")
 """How the agent prints a phase context; record contexts are matched in the same form."""
 
 
+MAX_HIT_CAPTURES = 20
+"""How many distinct capture sets of one rule's hits are kept for templates (``hits``)."""
+
+
 @dataclass(frozen=True)
 class MatchOptions:
     """Tuning of the matcher; the defaults suit a terminal report."""
@@ -78,6 +82,9 @@ class RuleState:
     hits: list[_Hit] = field(default_factory=list)
     patterns_hit: set[int] = field(default_factory=set)
     captures: dict[str, str] = field(default_factory=dict)
+    """The first hit's captures, plus those of later hits that agree with them (see :meth:`Matcher._accept`)."""
+    hit_captures: list[dict[str, str]] = field(default_factory=list)
+    """Each accepted hit's own captures, distinct sets in log order (at most :data:`MAX_HIT_CAPTURES`)."""
     problem: str | None = None
     kept: int = 0
     """Hits marked to keep evidence for, pending ones included."""
@@ -105,7 +112,7 @@ class Matcher:
     def __init__(self, rules: Iterable[Rule], options: MatchOptions | None = None) -> None:
         self.options = options or MatchOptions()
         self.states = [RuleState(rule) for rule in rules]
-        windows = [e.window for s in self.states for e in s.rule.exclusions]
+        windows = [e.window for s in self.states for e in (*s.rule.exclusions, *s.rule.nearby)]
         self._lookback = max([self.options.context_lines, *windows])
         self._recent: deque[Line] = deque(maxlen=max(self._lookback, 1))
         self._pending: list[tuple[RuleState, _Hit]] = []
@@ -172,6 +179,8 @@ class Matcher:
                     hit.captures.setdefault(key, value)
         if hit is None or self._vetoed_before(state.rule, line):
             return
+        if state.rule.nearby:
+            self._capture_nearby(state.rule, hit)
         hit.keep = state.take_slot(self.options.max_evidence)
         if hit.keep and self.options.context_lines:
             hit.before = tuple(
@@ -207,6 +216,21 @@ class Matcher:
                 return segment, m.start(), m.end(), groups
         return None
 
+    def _capture_nearby(self, rule: Rule, hit: _Hit) -> None:
+        """Add the captures of ``rule.nearby`` patterns found just before the hit (nearest first)."""
+        recent = list(self._recent)
+        for nearby in rule.nearby:
+            for prev in reversed(recent[-nearby.window :]):
+                try:
+                    m = nearby.regex.search(prev.text[prev.body_start :], timeout=self.options.regex_timeout)
+                except TimeoutError:
+                    break
+                if m is not None:
+                    for key, value in m.groupdict().items():
+                        if value is not None:
+                            hit.captures.setdefault(key, value)
+                    break
+
     def _vetoed_before(self, rule: Rule, line: Line) -> bool:
         for exclusion in rule.exclusions:
             window = [line] + list(self._recent)[-exclusion.window :] if exclusion.window else [line]
@@ -235,8 +259,18 @@ class Matcher:
             return
         state.count += 1
         state.patterns_hit.update(hit.pattern_indices)
-        for key, value in hit.captures.items():
-            state.captures.setdefault(key, value)
+        if hit.captures:
+            # A capture set comes from one hit: values of two lines spliced into one sentence
+            # state a fact neither line says (field case 001: the package of a "Missing:" line
+            # with the version wanted on the next "Invalid:" line). A later hit adds its
+            # captures only when it agrees with every name already taken: another kind of fact
+            # (a test's name, then the count of failures) or more of the same one (the package
+            # of a 404, then its version range), never another instance of it.
+            if all(state.captures.get(name, value) == value for name, value in hit.captures.items()):
+                for name, value in hit.captures.items():
+                    state.captures.setdefault(name, value)
+            if hit.captures not in state.hit_captures and len(state.hit_captures) < MAX_HIT_CAPTURES:
+                state.hit_captures.append(dict(hit.captures))
         if hit.keep:
             state.hits.append(hit)
 
@@ -272,7 +306,11 @@ class Matcher:
     # -- end ------------------------------------------------------------------------------
 
     def finish(self) -> Iterator[tuple[Rule, int, dict[str, str], tuple[Evidence, ...]]]:
-        """Flush pending hits and yield ``(rule, count, captures, evidence)`` for each rule that fired."""
+        """Flush pending hits and yield ``(rule, count, captures, evidence)`` for each rule that fired.
+
+        ``captures`` come from one hit (see :attr:`RuleState.captures`); every hit's own set is
+        in :meth:`hits`.
+        """
         for state, hit in self._pending:
             self._accept(state, hit)
         self._pending = []
@@ -281,6 +319,13 @@ class Matcher:
                 continue
             evidence = tuple(self._evidence(hit) for hit in state.hits)
             yield state.rule, state.count, dict(state.captures), evidence
+
+    def hits(self, rule: Rule) -> tuple[dict[str, str], ...]:
+        """The distinct capture sets of ``rule``'s hits, in log order (for templates that list them)."""
+        for state in self.states:
+            if state.rule is rule:
+                return tuple(dict(c) for c in state.hit_captures)
+        return ()
 
     def problems(self) -> list[RuleProblem]:
         """Rules that were switched off, with the reason."""

@@ -249,7 +249,7 @@ def _patterns(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     match = data.get("match")
     if not isinstance(match, dict):
         return
-    for key in ("any", "all", "exclude"):
+    for key in ("any", "all", "exclude", "nearby"):
         items = match.get(key)
         if not isinstance(items, list):
             continue
@@ -278,7 +278,9 @@ def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any
     for path, pattern in _patterns(data):
         if path[1] == "exclude":
             continue  # an exclusion's groups are never captured
-        compiled = next((p.regex for p in rule.patterns if p.regex.pattern == pattern), None)
+        compiled = next(
+            (p.regex for p in (*rule.patterns, *rule.nearby) if p.regex.pattern == pattern), None
+        )
         for name in compiled.groupindex if compiled is not None else ():
             captured.setdefault(name, _line(lines, path))
     always = set(TEMPLATE_GLOBALS) | set(BUILTIN_NAMES)
@@ -298,7 +300,7 @@ def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any
                     f"{field} uses '{name}' but no pattern has a group (?P<{name}>...); it would render empty",
                 )
             )
-    if "captures" not in used:
+    if "captures" not in used and "hits" not in used:
         for name, line in sorted(captured.items()):
             if name not in used:
                 problems.append(

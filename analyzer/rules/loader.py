@@ -20,7 +20,7 @@ from typing import Any
 import regex
 
 from analyzer.errors import Location, RuleError
-from analyzer.models import Exclusion, Pattern, Reference, Rule, RuleId, Severity, TextSource
+from analyzer.models import Exclusion, NearbyCapture, Pattern, Reference, Rule, RuleId, Severity, TextSource
 
 # yaml, jsonschema and jinja2 (~100 ms of imports, ~350 ms of parsing and compiling for the
 # shipped pack) are imported only when a rule file is not in the compiled-rule cache.
@@ -187,6 +187,13 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         )
         for i, spec in enumerate(match.get("exclude", ()))
     )
+    nearby = tuple(
+        NearbyCapture(
+            regex=_compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", "nearby", i), trusted),
+            window=spec.get("window", 10),
+        )
+        for i, spec in enumerate(match.get("nearby", ()))
+    )
     templates: dict[str, Any] = {}
     for name in ("summary", "remediation"):
         if trusted:
@@ -216,6 +223,7 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         priority=data.get("priority", 50),
         tags=tuple(data.get("tags", ())),
         exclusions=exclusions,
+        nearby=nearby,
         references=tuple(Reference(r["title"], r["url"]) for r in data.get("references", ())),
         description=data.get("description", "").strip(),
         source_path=source,

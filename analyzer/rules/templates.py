@@ -145,7 +145,7 @@ def _keep_inline_newlines(text: str) -> str:
     out.append(text[last:])
     return "".join(out)
 
-TEMPLATE_GLOBALS = frozenset({"build", "phase", "count", "captures", "region", "account"})
+TEMPLATE_GLOBALS = frozenset({"build", "phase", "count", "captures", "hits", "region", "account"})
 """Names every template may use besides the captures (see :func:`template_variables`)."""
 
 

@@ -198,14 +198,16 @@ def test_show_a_shipped_rule_lists_its_cases():
     assert (code, err) == (0, "")
     assert out.startswith("docker-hub-rate-limit: Docker Hub pull rate limit reached\n")
     assert "  priority:  90\n" in out
-    assert out.endswith(
+    assert (
         "fixture cases (fixtures/logs/docker-hub-rate-limit/):\n"
         "  negative-authenticated-pull  [negative-authenticated-pull.log]\n"
         "    expected: (no finding)\n"
+    ) in out
+    assert (
         "  positive-docker-build  [positive-docker-build.log]\n"
-        "    expected: docker-hub-rate-limit lines=[19] captures={}\n"
+        '    expected: docker-hub-rate-limit lines=[19] captures={"image": "node:18-alpine"}\n'
         '    expected: command-execution-error lines=[23] captures={"command": "docker build -t app .", "exit_status": "1"}\n'
-    )
+    ) in out
 
 
 def test_show_unknown_id_suggests_close_matches(pack):
