@@ -299,7 +299,10 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         help="exit 1 when a finding is at or above SEVERITY: info, warning, error, critical (default: warning)",
     )  # fmt: skip
     report.add_argument("--no-redact", action="store_true", help="show secrets found in logs as they are")
-    report.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR set, or not a TTY)")
+    report.add_argument(
+        "--no-color", action="store_true",
+        help="no colours in the text report (also: NO_COLOR set, or not a terminal; FORCE_COLOR forces them)",
+    )  # fmt: skip
     report.add_argument(
         "--context", type=_positive_int, default=3, metavar="N", help="lines of context around evidence (default: 3)"
     )
@@ -348,7 +351,14 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         help="exit 1 when a finding is at or above SEVERITY: info, warning, error, critical (default: warning)",
     )
     group.add_argument("--no-redact", action="store_true", help="show secrets found in the log as they are")
-    group.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR set, or not a TTY)")
+    group.add_argument(
+        "--no-color", action="store_true",
+        help="no colours in the text report (also: NO_COLOR set, or not a terminal; FORCE_COLOR forces them)",
+    )  # fmt: skip
+    group.add_argument(
+        "--wide", action="store_true",
+        help="show long evidence lines whole (default: cut at the terminal's width, the match kept in view)",
+    )  # fmt: skip
     group.add_argument(
         "--context", type=_positive_int, default=3, metavar="N", help="lines of context around evidence (default: 3)"
     )
@@ -465,17 +475,11 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _present(subject: Diagnosis | ScanReport, args: argparse.Namespace, stdout: TextIO) -> None:
     """Redact, render and write the report as the report options in ``args`` say."""
-    from analyzer.report import Format, RenderOptions, present, write_whole
-    output_format = Format(args.format)
-    color = (
-        output_format is Format.TEXT
-        and not to_file(args.output)
-        and not args.no_color
-        and not os.environ.get("NO_COLOR")
-        and hasattr(stdout, "isatty")
-        and stdout.isatty()
-    )
-    text = present(subject, output_format, RenderOptions(color=color), redact=not args.no_redact)
+    from analyzer.report import Format, present, write_whole
+    from analyzer.report.present import terminal_options
+
+    options = terminal_options(stdout, args.output, no_color=args.no_color, wide=getattr(args, "wide", False))
+    text = present(subject, Format(args.format), options, redact=not args.no_redact)
     write_whole(text, args.output, stdout)
 
 

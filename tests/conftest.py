@@ -16,3 +16,9 @@ def pytest_addoption(parser):  # type: ignore[no-untyped-def]
         action="store_true",
         help="rewrite the golden reports under fixtures/expected/ instead of comparing with them",
     )
+
+
+# Reports must not depend on the shell running the tests: the text report's width and colour
+# come from these (analyzer.report.present.terminal_options); tests that need them set them.
+for _name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR"):
+    os.environ.pop(_name, None)

@@ -48,10 +48,13 @@ def test_diagnose_log_file_text_report() -> None:
     lines = run.out.splitlines()
     assert lines[0] == f"Log: {DOCKER_LOG} (51 lines)"
     assert lines[2] == "ROOT CAUSE: Docker Hub pull rate limit reached  [ERROR] (docker-hub-rate-limit in BUILD, 2 times)"
-    assert "    44 > ERROR: failed to solve: node:20-alpine: failed to resolve source metadata" in run.out
+    # A pipe gets the stable width (100): a long evidence line is cut around its match.
+    assert "\n    44 > …sage: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www…\n" in run.out
     assert "public.ecr.aws/docker/library/node:20-alpine" in run.out
     assert "ALSO FOUND #1: A buildspec command exited with a non-zero status" in run.out
     assert "\x1b[" not in run.out  # not a TTY: no colour
+    wide = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--wide"]).out
+    assert "\n    44 > ERROR: failed to solve: node:20-alpine: failed to resolve source metadata" in wide
 
 
 def test_diagnose_json_report_has_line_numbers_and_captures() -> None:

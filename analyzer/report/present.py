@@ -8,13 +8,15 @@ its own redaction, dispatch or writing.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
 from analyzer.errors import ConfigError
 from analyzer.models import Diagnosis, ScanReport
-from analyzer.report.interface import Format, RenderOptions
+from analyzer.report.interface import DEFAULT_WIDTH, Format, RenderOptions
 from analyzer.report.view import diagnosis_view, scan_view
 
 
@@ -38,6 +40,39 @@ def present(
 
         subject = redact_diagnosis(subject)
     return renderer.render_diagnosis(diagnosis_view(subject))
+
+
+def terminal_options(
+    stream: TextIO,
+    output: Path | str | None = None,
+    *,
+    no_color: bool = False,
+    wide: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> RenderOptions:
+    """Width and colour for a report written to ``stream`` (or to the file ``output``).
+
+    Colour: never with ``--no-color`` or ``NO_COLOR`` (https://no-color.org) or into a
+    file; always with ``FORCE_COLOR`` (https://force-color.org); else when ``stream``
+    is a terminal. Width: a terminal's own (``COLUMNS`` wins, as everywhere); a pipe
+    or a file gets ``COLUMNS`` when set, else :data:`DEFAULT_WIDTH`, so the text is
+    the same for grep and diff whatever the window's size.
+    """
+    environ = os.environ if environ is None else environ
+    tty = not to_file(output) and hasattr(stream, "isatty") and stream.isatty()
+    color = (
+        not to_file(output)
+        and not no_color
+        and not environ.get("NO_COLOR")
+        and (bool(environ.get("FORCE_COLOR")) or tty)
+    )
+    width = DEFAULT_WIDTH
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    elif tty:
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return RenderOptions(width=max(width, 20), color=color, wide=wide)
 
 
 def to_file(output: Path | str | None) -> bool:

@@ -1,189 +1,244 @@
-"""The terminal report: root cause first, evidence with line numbers, the fix, the links; and the scan summary."""
+"""The terminal report: root cause first, evidence with line numbers, the fix, the links; and the scan summary.
+
+Laid out for a width (the terminal's, or a stable one for a pipe or a file) by
+:mod:`analyzer.report.terminal`: wrapped at spaces only, rule Markdown rendered,
+long evidence lines cut with an ellipsis around the match unless ``wide``.
+"""
 
 from __future__ import annotations
 
-import textwrap
+from rich.text import Text
 
 from analyzer.aggregate import UNKNOWN, ScanSummary
 from analyzer.models import Severity
 from analyzer.report.interface import Renderer
+from analyzer.report.terminal import cut, markdown, to_string, wrap
 from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, safe
 
 MAX_IDS = 10
 """Unknown builds listed by id in the scan summary before '... and N more'."""
 
-_STYLES = {
-    "bold": "\x1b[1m",
-    "dim": "\x1b[2m",
-    "red": "\x1b[31m",
-    "yellow": "\x1b[33m",
-    "cyan": "\x1b[36m",
-    "magenta": "\x1b[35m",
-    "reset": "\x1b[0m",
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold magenta",
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "bold yellow",
+    Severity.INFO: "bold cyan",
 }
-_SEVERITY_STYLE = {
-    Severity.CRITICAL: "magenta",
-    Severity.ERROR: "red",
-    Severity.WARNING: "yellow",
-    Severity.INFO: "cyan",
-}
+"""The colour of each severity's label."""
 
+ROLE_STYLE = {"cause": "bold", "wrapper": "", "consequence": "", "noise": "dim"}
+"""The style of a finding's title by its role (cause, wrapper, consequence, noise), when findings have one."""
 
-class _Styler:
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def __call__(self, text: str, *styles: str) -> str:
-        if not self.color or not styles:
-            return text
-        return "".join(_STYLES[s] for s in styles) + text + _STYLES["reset"]
+MATCH_STYLE = "bold red"
+HEAD_STYLE = "bold"
+CONTEXT_STYLE = "dim"
+NOTE_STYLE = "yellow"
 
 
 class TextRenderer(Renderer):
-    """Plain text for a terminal, a pipe or a file; ANSI styles with ``color``."""
+    """Text for a terminal, a pipe or a file, at ``options.width``; ANSI styles with ``options.color``."""
+
+    def _style(self, style: str) -> str | None:
+        return style if self.options.color and style else None
+
+    def _text(self, text: str, style: str = "") -> Text:
+        return Text(text, style=self._style(style) or "")
 
     def render_diagnosis(self, view: DiagnosisView) -> str:
-        style = _Styler(self.options.color)
-        out: list[str] = []
+        width = self.options.width
+        out: list[Text] = []
         build = view.build
         if build is not None:
-            out.append(style(f"Build {build.build_id}", "bold") + f"  {build.status or 'status unknown'}")
+            head = self._text(f"Build {build.build_id}", HEAD_STYLE)
+            head.append(f"  {build.status or 'status unknown'}")
+            out += wrap(head, width, "", "  ")
             failed = view.failed_phase
-            details = []
+            facts = []
             if failed:
-                details.append(f"failed in {failed.phase_type} ({failed.phase_status})")
+                facts.append(f"failed in {failed.phase_type} ({failed.phase_status})")
             if view.duration is not None:
-                details.append(f"ran {view.duration}")
+                facts.append(f"ran {view.duration}")
             if build.initiator:
-                details.append(f"started by {build.initiator}")
-            if details:
-                out.append("  " + ", ".join(details))
+                facts.append(f"started by {safe(build.initiator)}")
+            if facts:
+                out += wrap(", ".join(facts), width, "  ", "    ")
             if build.logs.deep_link:
-                out.append(f"  log: {build.logs.deep_link}")
-        out.extend(f"  {label}: {safe(value)}" for label, value in view.details)
+                out += wrap(f"log: {build.logs.deep_link}", width, "  ", "    ")
+        out += [line for label, value in view.details for line in wrap(f"{label}: {safe(value)}", width, "  ", "    ")]
         log = view.diagnosis.log
         if log is not None:
-            out.append(style(f"Log: {log.source} ({log.lines} lines)", "dim"))
-        out.extend(style(f"note: {note}", "yellow") for note in view.notes)
+            out += wrap(self._text(f"Log: {safe(log.source)} ({log.lines} lines)", CONTEXT_STYLE), width, "", "  ")
+        for note in view.notes:
+            out += wrap(self._text(f"note: {note}", NOTE_STYLE), width, "", "      ")
         if out:
-            out.append("")
+            out.append(Text(""))
         if not view.findings:
-            out.append("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).")
+            out += wrap("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).", width)
         elif view.tail:
-            out.append("Only a generic rule matched: the tool's own error is likely among the lines below.")
+            out += wrap("Only a generic rule matched: the tool's own error is likely among the lines below.", width)
         if view.tail:
             # Shown before the generic finding: these lines are where the cause is.
-            out.append("")
-            out.append(style("  Last error-looking lines of the log", "bold"))
-            width = len(str(view.tail[-1].number))
-            out.extend(f"    {line.number:>{width}}   {line.text}" for line in view.tail)
-            out.append("")
+            out.append(Text(""))
+            out.append(self._text("  Last error-looking lines of the log", HEAD_STYLE))
+            digits = len(str(view.tail[-1].number))
+            for line in view.tail:
+                out.append(self._gutter(f"    {line.number:>{digits}}   ", line.text, "", "", ""))
+            out.append(Text(""))
         for finding in view.findings:
-            out.extend(_finding(finding, style))
-            out.append("")
+            out += self._finding(finding)
+            out.append(Text(""))
         for problem in view.diagnosis.problems:
-            out.append(style(f"warning: rule {problem.rule_id}: {problem.message}", "yellow"))
-        return "\n".join(out).rstrip() + "\n"
+            out += wrap(self._text(f"warning: rule {problem.rule_id}: {safe(problem.message)}", NOTE_STYLE), width, "", "  ")
+        while out and not out[-1].plain.strip():
+            out.pop()
+        return to_string(out, color=self.options.color)
+
+    def _finding(self, view: FindingView) -> list[Text]:
+        width, color = self.options.width, self.options.color
+        finding = view.finding
+        role = getattr(finding, "role", None)
+        role_name = str(getattr(role, "value", role)) if role is not None else ""
+        label = "ROOT CAUSE" if view.root else f"ALSO FOUND #{view.index}"
+        head = self._text(f"{label}: {view.title}", ROLE_STYLE.get(role_name, HEAD_STYLE) if role_name else HEAD_STYLE)
+        head.append("  [")
+        head.append(finding.severity.label.upper(), style=self._style(SEVERITY_STYLE[finding.severity]) or "")
+        times = f", {finding.count} times" if finding.count > 1 else ""
+        where = f" in {finding.phase}" if finding.phase else ""
+        head.append(f"] ({finding.rule_id}{where}{times})")
+        lines = wrap(head, width, "", "  ")
+        lines += markdown(finding.summary, width, "  ", color=color)
+        for name, value in view.details:
+            lines += wrap(f"{name}: {safe(value)}", width, "  ", "    ")
+        if not view.root:
+            first = finding.evidence[0] if finding.evidence else None
+            if first is not None:
+                where = f"build record, phase {first.phase}" if first.line_number is None else f"line {first.line_number}"
+                lines.append(self._gutter(f"  {where}: ", *_parts(first)))
+            return lines
+        lines.append(Text(""))
+        lines.append(self._text("  Evidence", HEAD_STYLE))
+        lines += self._excerpt(view.excerpt)
+        if view.excerpt.more:
+            lines.append(self._text(f"    ... and {view.excerpt.more} more matching lines", CONTEXT_STYLE))
+        lines.append(Text(""))
+        lines.append(self._text("  How to fix it", HEAD_STYLE))
+        lines += markdown(finding.remediation, width, "    ", color=color)
+        if finding.references:
+            lines.append(Text(""))
+            lines.append(self._text("  References", HEAD_STYLE))
+            for ref in finding.references:
+                lines += wrap(f"{safe(ref.title)}: {ref.url}", width, "    - ", "      ")
+        return lines
+
+    def _gutter(self, prefix: str, before: str, match: str, after: str, style: str = "") -> Text:
+        """One evidence line after its gutter, cut to the width around the match unless ``wide``."""
+        if not self.options.wide:
+            before, match, after = cut(before, match, after, self.options.width - len(prefix))
+        line = Text(prefix)
+        line.append(before, style=self._style(style) or "")
+        line.append(match, style=self._style(MATCH_STYLE) or "")
+        line.append(after, style=self._style(style) or "")
+        return line
+
+    def _excerpt(self, excerpt: Excerpt) -> list[Text]:
+        """The evidence window, ``>`` marking hits, then record evidence."""
+        digits = excerpt.number_width
+        rows: list[Text] = []
+        for line in excerpt.lines:
+            if line.gap:
+                rows.append(self._text("    " + "⋮".rjust(digits), CONTEXT_STYLE))
+            elif line.hit is not None:
+                rows.append(self._gutter(f"    {line.number:>{digits}} > ", *line.parts))
+            else:
+                rows.append(self._gutter(f"    {line.number:>{digits}}   ", line.text, "", "", CONTEXT_STYLE))
+        for hit in excerpt.record:
+            where = f" {hit.phase}" if hit.phase else ""
+            rows.append(Text(f"    build record, phase context{where}:"))
+            rows.append(self._gutter("      ", *hit.parts))
+        return rows
 
     def render_scan(self, view: ScanView) -> str:
-        style = _Styler(self.options.color)
+        width = self.options.width
         report, summary = view.report, view.summary
+        out: list[Text] = []
 
-        def head(text: str) -> str:
-            return style(text, "bold")
+        def head(text: str) -> None:
+            out.extend(wrap(self._text(text, HEAD_STYLE), width, "", "  "))
 
-        out: list[str] = []
         where = report.region or "?"
         if report.account:
             where += f", account {report.account}"
-        out.append(head(f"Scan of {where}: builds started {view.since or '?'} to {view.until or '?'}"))
-        out.append(f"  projects: {', '.join(report.projects) or '(none)'}")
-        out.append(f"  statuses: {', '.join(report.statuses)}")
+        head(f"Scan of {where}: builds started {view.since or '?'} to {view.until or '?'}")
+        out += wrap(f"projects: {', '.join(report.projects) or '(none)'}", width, "  ", "    ")
+        out += wrap(f"statuses: {', '.join(report.statuses)}", width, "  ", "    ")
         share = f" ({summary.diagnosed_share:.0%})" if summary.builds else ""
-        out.append(
-            f"  {summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained{share}, "
-            f"{summary.unknown} unknown; {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost"
-        )
+        out += wrap(
+            f"{summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained{share}, "
+            f"{summary.unknown} unknown; {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost",
+            width, "  ", "    ",
+        )  # fmt: skip
         if summary.builds:
-            out += ["", head("Causes by builds")] + _causes(summary, by_minutes=False)
-            out += ["", head("Causes by build minutes lost")] + _causes(summary, by_minutes=True)
-            out += ["", head("Per project")]
-            width = max(len("project"), *(len(p.project) for p in summary.projects))
-            out.append(f"  {'project':<{width}}  builds  explained  minutes  top cause")
-            for p in summary.projects:
-                out.append(
-                    f"  {p.project:<{width}}  {p.builds:>6}  {p.diagnosed:>9}  {p.minutes_lost:>7.1f}  {p.top_cause or '-'}"
-                )
+            out.append(Text(""))
+            head("Causes by builds")
+            out += _causes(summary, width, by_minutes=False)
+            out.append(Text(""))
+            head("Causes by build minutes lost")
+            out += _causes(summary, width, by_minutes=True)
+            out.append(Text(""))
+            head("Per project")
+            size = max(len("project"), *(len(p.project) for p in summary.projects))
+            rows = [(f"  {'project':<{size}}  builds  explained  minutes  ", "top cause")]
+            rows += [
+                (f"  {p.project:<{size}}  {p.builds:>6}  {p.diagnosed:>9}  {p.minutes_lost:>7.1f}  ", p.top_cause or "-")
+                for p in summary.projects
+            ]
+            out += _table(rows, width)
         unknown = next((c for c in summary.causes if c.rule_id == UNKNOWN), None)
         if unknown is not None:
-            out += ["", head(f"Unknown failures ({unknown.builds}): no rule explained these builds")]
-            out += [f"  {build_id}" for build_id in unknown.build_ids[:MAX_IDS]]
+            out.append(Text(""))
+            head(f"Unknown failures ({unknown.builds}): no rule explained these builds")
+            out += [Text(f"  {build_id}") for build_id in unknown.build_ids[:MAX_IDS]]
             if unknown.builds > MAX_IDS:
-                out.append(f"  ... and {unknown.builds - MAX_IDS} more (see --format json)")
+                out.append(Text(f"  ... and {unknown.builds - MAX_IDS} more (see --format json)"))
         if report.skipped:
-            out += ["", head(f"Skipped builds ({len(report.skipped)}): the scan is incomplete (exit status 3)")]
-            out += [f"  {s.build_id}: {flat(s.reason)}" for s in report.skipped]
+            out.append(Text(""))
+            head(f"Skipped builds ({len(report.skipped)}): the scan is incomplete (exit status 3)")
+            for s in report.skipped:
+                out += wrap(f"{s.build_id}: {flat(s.reason)}", width, "  ", "    ")
         if not summary.builds and not report.skipped:
-            out += ["", "No build matched the window and statuses."]
-        return "\n".join(out) + "\n"
+            out += [Text(""), Text("No build matched the window and statuses.")]
+        return to_string(out, color=self.options.color)
 
 
-def _causes(summary: ScanSummary, *, by_minutes: bool) -> list[str]:
+def _parts(evidence) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    text, start, end = evidence.text, evidence.match_start, evidence.match_end
+    return safe(text[:start]), safe(text[start:end]), safe(text[end:])
+
+
+def _causes(summary: ScanSummary, width: int, *, by_minutes: bool) -> list[Text]:
+    """A table of causes; the projects column wraps under itself."""
     causes = summary.causes_by_minutes() if by_minutes else summary.causes
-    width = max(len("cause"), *(len(c.rule_id) for c in causes))
-    lines = [f"  {'builds':>6}  {'minutes':>7}  {'cause':<{width}}  {'severity':<8}  projects"]
+    size = max(len("cause"), *(len(c.rule_id) for c in causes))
+    rows = [(f"  {'builds':>6}  {'minutes':>7}  {'cause':<{size}}  {'severity':<8}  ", "projects")]
     for c in causes:
         severity = c.severity.label if c.severity else "-"
-        lines.append(
-            f"  {c.builds:>6}  {c.minutes_lost:>7.1f}  {c.rule_id:<{width}}  {severity:<8}  {', '.join(c.projects)}"
-        )
-    return lines
+        rows.append((f"  {c.builds:>6}  {c.minutes_lost:>7.1f}  {c.rule_id:<{size}}  {severity:<8}  ", ", ".join(c.projects)))
+    return _table(rows, width)
 
 
-def _finding(view: FindingView, style: _Styler) -> list[str]:
-    finding = view.finding
-    label = "ROOT CAUSE" if view.root else f"ALSO FOUND #{view.index}"
-    severity = style(finding.severity.label.upper(), "bold", _SEVERITY_STYLE[finding.severity])
-    times = f", {finding.count} times" if finding.count > 1 else ""
-    where = f" in {finding.phase}" if finding.phase else ""
-    lines = [style(f"{label}: {finding.title}", "bold") + f"  [{severity}] ({finding.rule_id}{where}{times})"]
-    lines.extend("  " + row for row in textwrap.wrap(view.summary, 96))
-    lines.extend(f"  {label}: {safe(value)}" for label, value in view.details)
-    if not view.root:
-        first = finding.evidence[0] if finding.evidence else None
-        if first is not None:
-            where = "build record, phase " + str(first.phase) if first.line_number is None else f"line {first.line_number}"
-            lines.append(f"  {where}: {safe(first.text)}")
-        return lines
-    lines.append("")
-    lines.append(style("  Evidence", "bold"))
-    lines.extend(_excerpt(view.excerpt, style))
-    if view.excerpt.more:
-        lines.append(style(f"    ... and {view.excerpt.more} more matching lines", "dim"))
-    lines.append("")
-    lines.append(style("  How to fix it", "bold"))
-    lines.extend(("    " + row) if row else "" for row in finding.remediation.splitlines())
-    if finding.references:
-        lines.append("")
-        lines.append(style("  References", "bold"))
-        lines.extend(f"    - {ref.title}: {ref.url}" for ref in finding.references)
-    return lines
+def _table(rows: list[tuple[str, str]], width: int) -> list[Text]:
+    """Rows of fixed columns and a last free-text column, which wraps under itself when there is room.
 
-
-def _excerpt(excerpt: Excerpt, style: _Styler) -> list[str]:
-    """The evidence window, ``>`` marking hits, then record evidence."""
-    width = excerpt.number_width
-    rows: list[str] = []
-    for line in excerpt.lines:
-        if line.gap:
-            rows.append(style("    " + "⋮".rjust(width), "dim"))
-        elif line.hit is not None:
-            before, match, after = line.parts
-            rows.append(f"    {line.number:>{width}} > " + before + style(match, "bold", "red") + after)
-        else:
-            rows.append(style(f"    {line.number:>{width}}   {line.text}", "dim"))
-    for hit in excerpt.record:
-        where = f" {hit.phase}" if hit.phase else ""
-        before, match, after = hit.parts
-        rows += [f"    build record, phase context{where}:", "      " + before + style(match, "bold", "red") + after]
-    return rows
+    When the fixed columns leave less than 20 cells, the last column goes on the lines
+    below each row instead (a narrow terminal).
+    """
+    fixed = max(len(prefix) for prefix, _last in rows)
+    out: list[Text] = []
+    if width - fixed >= 20:
+        for prefix, last in rows:
+            out += wrap(last, width, prefix, " " * len(prefix))
+        return out
+    for prefix, last in rows:
+        out.append(Text(prefix.rstrip()))
+        out += wrap(last, width, "        ", "        ")
+    return out

@@ -64,7 +64,7 @@ def test_no_redact_shows_every_secret(secret_log: Path, output_format: str) -> N
 
 
 def test_text_report_without_redaction_shows_root_cause_secrets(secret_log: Path) -> None:
-    report = _run("diagnose", "--log-file", str(secret_log), "--no-redact")
+    report = _run("diagnose", "--log-file", str(secret_log), "--no-redact", "--wide")
     assert SECRETS["aws access key id"] in report and SECRETS["jwt"] in report
 
 
