@@ -445,7 +445,7 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         diagnosis = pipeline.diagnose_log(pack.rules, FileSource(args.log_file), build, options)
     else:
         from analyzer.aws import AwsClients, AwsOptions
-        from analyzer.sources.codebuild import fetch_build, normalise_build_id
+        from analyzer.sources.codebuild import normalise_build_id
 
         from analyzer.aws import region_of_arn
 
@@ -457,9 +457,8 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 f"--region {args.region} does not match the build ARN's Region {arn_region}"
             )
         clients = AwsClients(AwsOptions(args.profile, args.region or arn_region, args.endpoint_url))
-        build, _record = fetch_build(clients.client("codebuild"), build_id)
-        diagnosis, failure = pipeline.diagnose_build(
-            pack.rules, build, clients.client("logs"), clients.client("s3"), options
+        diagnosis, failure = pipeline.diagnose_build_id(
+            pack.rules, build_id, clients.client("codebuild"), clients.client("logs"), clients.client("s3"), options
         )
     _present(diagnosis, args, stdout)
     if not args.quiet and to_file(args.output):

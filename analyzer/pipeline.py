@@ -1,6 +1,6 @@
 """One path from a source to a :class:`~analyzer.models.Diagnosis`, shared by every command.
 
-``diagnose``, ``scan`` and (later) the event handler all call these functions;
+``diagnose``, ``scan`` and the organisation service's event handler all call these functions;
 none has its own matching. The functions take boto3 clients built by the
 caller: only the CLI builds clients.
 """
@@ -90,6 +90,28 @@ def diagnose_build(
     if sources and len(notes) == len(sources) and failure is None:
         notes.append("diagnosed from the build record only")
     return engine.diagnose(rules, None, build, notes=notes, options=options), failure
+
+
+def diagnose_build_id(
+    rules: Sequence[Rule],
+    build_id: str,
+    codebuild_client: Any,
+    logs_client: Any,
+    s3_client: Any = None,
+    options: engine.EngineOptions | None = None,
+    wrap_source: Callable[[LogSource], LogSource] | None = None,
+) -> tuple[Diagnosis, SourceError | None]:
+    """``diagnose --build-id``: fetch the record (``BatchGetBuilds``), then :func:`diagnose_build`.
+
+    ``build_id`` is a build id or build ARN. Raises :class:`~analyzer.errors.BuildNotFound`
+    and the other source errors of the record fetch; log errors are returned as in
+    :func:`diagnose_build`. The organisation service's handler calls this too, so an event
+    is diagnosed exactly as the command line diagnoses the same build.
+    """
+    from analyzer.sources.codebuild import fetch_build
+
+    build, _record = fetch_build(codebuild_client, build_id)
+    return diagnose_build(rules, build, logs_client, s3_client, options, wrap_source)
 
 
 def load_build_record(path: Path) -> Build:
