@@ -173,7 +173,7 @@ class Service:
         from datetime import datetime, timezone
 
         from analyzer.redact import redact_diagnosis
-        from analyzer.report import OutputFormat, render
+        from analyzer.report import Format, render_diagnosis
         from analyzer.service import notify
         from analyzer.service.store import Summary, object_key
 
@@ -185,7 +185,7 @@ class Service:
         log_key = None
         if tee is not None and tee.data is not None:
             log_key = object_key(event.account, event.region, started, event.build_id, ".log.gz")
-        self.store.put(json_key, render(diagnosis, OutputFormat.JSON).encode("utf-8"), "application/json")
+        self.store.put(json_key, render_diagnosis(diagnosis, Format.JSON).encode("utf-8"), "application/json")
         if log_key is not None and tee is not None and tee.data is not None:
             self.store.put(log_key, tee.data, "text/plain; charset=utf-8", "gzip")
         project = (build.project if build is not None else None) or event.project
