@@ -174,8 +174,8 @@ class Service:
 
         from analyzer.redact import redact_diagnosis
         from analyzer.report import Format, render_diagnosis
-        from analyzer.service import notify
-        from analyzer.service.store import Summary, object_key
+        from analyzer.report import notification
+        from analyzer.service.store import Summary, object_key, s3_console_url
 
         diagnosis, tee = self._diagnose(event, deadline)
         diagnosis = redact_diagnosis(diagnosis)
@@ -189,10 +189,10 @@ class Service:
         if log_key is not None and tee is not None and tee.data is not None:
             self.store.put(log_key, tee.data, "text/plain; charset=utf-8", "gzip")
         project = (build.project if build is not None else None) or event.project
-        url = notify.s3_console_url(self.config.bucket, json_key, event.region)
-        text = notify.body(diagnosis, account=event.account, region=event.region, diagnosis_url=url)
-        title = notify.subject(project, diagnosis)
-        self.store.notify(title, notify.messages(title, text))
+        url = s3_console_url(self.config.bucket, json_key, event.region)
+        text = notification.body(diagnosis, account=event.account, region=event.region, diagnosis_url=url)
+        title = notification.subject(project, diagnosis)
+        self.store.notify(title, notification.messages(title, text))
         summary = Summary.of(diagnosis, build_arn=event.build_arn, account=event.account, region=event.region,
                              project=project, diagnosis_key=json_key, log_key=log_key)  # fmt: skip
         self.store.complete(summary, token, self.now(), self.config.ttl_days)

@@ -84,6 +84,13 @@ class Summary:
         )
 
 
+def s3_console_url(bucket: str, key: str, region: str) -> str:
+    """The S3 console page of one stored object (the notification links the diagnosis)."""
+    from urllib.parse import quote
+
+    return f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key, safe='')}"
+
+
 class Store:
     """The central account's S3 bucket, DynamoDB table and SNS topic (boto3 clients passed in)."""
 

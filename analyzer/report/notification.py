@@ -1,4 +1,5 @@
-"""The SNS notification of a diagnosed build: subject, Markdown body, and the chat-app form.
+"""The notification of a diagnosed build (the organisation service's SNS message): subject,
+Markdown body, and the chat-app form.
 
 One ``Publish`` with ``MessageStructure=json`` serves every subscriber: e-mail and the
 default get the Markdown text (summary, evidence line, fix, links); ``https`` subscribers,
@@ -12,8 +13,6 @@ SNS subjects must be ASCII, one line, under 100 characters
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
-
 from analyzer.models import Diagnosis
 from analyzer.report.markdown import fence_for
 
@@ -77,11 +76,6 @@ def body(diagnosis: Diagnosis, *, account: str, region: str, diagnosis_url: str 
     if links:
         out += ["", "**Links**: " + " · ".join(links)]
     return _clip("\n".join(out).rstrip() + "\n", TEXT_CHARS)
-
-
-def s3_console_url(bucket: str, key: str, region: str) -> str:
-    """The S3 console page of one object."""
-    return f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key, safe='')}"
 
 
 def messages(title: str, text: str) -> dict[str, str]:
