@@ -35,6 +35,8 @@ class CauseSummary:
     """Projects it hit, most builds first."""
     build_ids: tuple[str, ...]
     """The builds, newest first."""
+    transient: bool = False
+    """The rule says a re-run may pass (rate limit, throttling, timeout): a transient cause."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,15 @@ class ScanSummary:
     """Ranked by minutes lost, then builds, then name."""
     daily: dict[str, dict[str, int]] = field(default_factory=dict)
     """``{"2026-11-28": {"docker-hub-rate-limit": 3, "unknown": 1}}``, days in UTC, oldest first."""
+    transient: int = 0
+    """Explained builds whose root cause is transient (a re-run may pass)."""
+    transient_minutes: float = 0.0
+    """Their build minutes."""
+
+    @property
+    def deterministic(self) -> int:
+        """Explained builds whose root cause a re-run does not clear."""
+        return self.diagnosed - self.transient
 
     @property
     def diagnosed_share(self) -> float:
@@ -111,7 +122,17 @@ def summarise(report: ScanReport) -> ScanSummary:
         causes=tuple(causes),
         projects=tuple(projects),
         daily={day: dict(sorted(counts.items())) for day, counts in sorted(daily.items())},
+        transient=sum(c.builds for c in causes if c.transient),
+        transient_minutes=sum(c.minutes_lost for c in causes if c.transient),
     )
+
+
+def recurrences(report: ScanReport) -> dict[str, int]:
+    """Rule id -> how many of the scan's builds it fired on (at any rank)."""
+    counts: Counter[str] = Counter()
+    for diagnosis in report.diagnoses:
+        counts.update({f.rule_id for f in diagnosis.findings})
+    return dict(counts)
 
 
 def _cause(rule_id: str, items: list[Diagnosis]) -> CauseSummary:
@@ -125,6 +146,7 @@ def _cause(rule_id: str, items: list[Diagnosis]) -> CauseSummary:
         minutes_lost=sum(_minutes(d) for d in items),
         projects=tuple(name for name, _ in sorted(projects.items(), key=lambda kv: (-kv[1], kv[0]))),
         build_ids=tuple(d.build.build_id for d in items if d.build),
+        transient=bool(root and root.transient),
     )
 
 

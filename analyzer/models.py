@@ -118,7 +118,9 @@ class NearbyCapture:
     regex: Any
     """The compiled pattern; its named groups join the hit's captures (the hit's own win)."""
     window: int = 10
-    """How many lines before the hit are searched, nearest first."""
+    """How many lines before the hit (after it, with :attr:`after`) are searched, nearest first."""
+    after: bool = False
+    """Search the lines following the hit (a ``Lock Info:`` block under Terraform's error)."""
 
 
 Template = Callable[[Mapping[str, Any]], str]
@@ -145,6 +147,10 @@ class Rule:
     """Renders the fix steps (Markdown)."""
     priority: int = 50
     """0-100; higher ranks first, so a root cause outranks the symptoms it causes."""
+    transient: bool = False
+    """The failure may clear on a re-run (rate limits, throttling, timeouts): rule field ``transient``."""
+    retry: str = ""
+    """With :attr:`transient`: how to retry well (rule field ``retry``); empty when none is given."""
     tags: tuple[str, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
     nearby: tuple[NearbyCapture, ...] = ()
@@ -406,6 +412,10 @@ class Finding:
     """Markdown fix steps, filled in with the captures."""
     references: tuple[Reference, ...] = ()
     tags: tuple[str, ...] = ()
+    transient: bool = False
+    """The rule says a re-run may pass (rate limit, throttling, timeout); see :attr:`Rule.transient`."""
+    retry: str = ""
+    """The rule's hint on retrying well, when :attr:`transient`."""
 
     @property
     def phase(self) -> str | None:

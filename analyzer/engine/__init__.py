@@ -234,5 +234,7 @@ def _finding(rule, count, captures, evidence, build, hits=()):  # type: ignore[n
         remediation=remediation,
         references=rule.references,
         tags=rule.tags,
+        transient=rule.transient,
+        retry=rule.retry,
     )
     return finding, problem

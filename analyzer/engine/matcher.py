@@ -21,6 +21,7 @@ from analyzer.engine.lines import Line, LineKind
 from analyzer.models import (
     ContextLine,
     Evidence,
+    NearbyCapture,
     Pattern,
     PhaseContext,
     Rule,
@@ -188,7 +189,9 @@ class Matcher:
                 for prev in list(self._recent)[-self.options.context_lines :]
             )
         hit.wait = max(
-            [self.options.context_lines if hit.keep else 0] + [e.window for e in state.rule.exclusions]
+            [self.options.context_lines if hit.keep else 0]
+            + [e.window for e in state.rule.exclusions]
+            + [n.window for n in state.rule.nearby if n.after]
         )
         if hit.wait:
             self._pending.append((state, hit))
@@ -220,16 +223,24 @@ class Matcher:
         """Add the captures of ``rule.nearby`` patterns found just before the hit (nearest first)."""
         recent = list(self._recent)
         for nearby in rule.nearby:
+            if nearby.after:
+                continue  # searched as the following lines arrive (:meth:`_advance_pending`)
             for prev in reversed(recent[-nearby.window :]):
-                try:
-                    m = nearby.regex.search(prev.text[prev.body_start :], timeout=self.options.regex_timeout)
-                except TimeoutError:
+                if self._capture_from(nearby, prev, hit):
                     break
-                if m is not None:
-                    for key, value in m.groupdict().items():
-                        if value is not None:
-                            hit.captures.setdefault(key, value)
-                    break
+
+    def _capture_from(self, nearby: NearbyCapture, line: Line, hit: _Hit) -> bool:
+        """Add ``nearby``'s captures on ``line`` to ``hit`` (its own and earlier ones win); whether it matched."""
+        try:
+            m = nearby.regex.search(line.text[line.body_start :], timeout=self.options.regex_timeout)
+        except TimeoutError:
+            return False
+        if m is None:
+            return False
+        for key, value in m.groupdict().items():
+            if value is not None:
+                hit.captures.setdefault(key, value)
+        return True
 
     def _vetoed_before(self, rule: Rule, line: Line) -> bool:
         for exclusion in rule.exclusions:
@@ -248,6 +259,9 @@ class Matcher:
             for exclusion in state.rule.exclusions:
                 if distance <= exclusion.window and _safe_search(exclusion.regex, line.text):
                     hit.vetoed = True
+            for nearby in state.rule.nearby:
+                if nearby.after and distance <= nearby.window:
+                    self._capture_from(nearby, line, hit)
             if distance >= hit.wait:
                 self._accept(state, hit)
             else:

@@ -117,6 +117,8 @@ class HtmlRenderer(Renderer):
             "unknown": summary.unknown,
             "skipped": summary.skipped,
             "minutes": summary.minutes_lost,
+            "transient": summary.transient,
+            "deterministic": summary.deterministic,
         }
         peak_minutes = max((c.minutes_lost for c in summary.causes), default=0.0) or 1.0
         builds = view.builds

@@ -55,6 +55,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "references": [{"title": r.title, "url": r.url} for r in finding.references],
         "tags": list(finding.tags),
+        "transient": finding.transient,
+        "retry": finding.retry or None,
     }
 
 
@@ -91,6 +93,7 @@ def _cause(cause: CauseSummary) -> dict[str, Any]:
         "minutes_lost": round(cause.minutes_lost, 3),
         "projects": list(cause.projects),
         "build_ids": list(cause.build_ids),
+        "transient": cause.transient,
     }
 
 
@@ -123,6 +126,9 @@ def scan_to_dict(report: ScanReport | ScanView) -> dict[str, Any]:
             "unknown": summary.unknown,
             "skipped": summary.skipped,
             "minutes_lost": round(summary.minutes_lost, 3),
+            "transient": summary.transient,
+            "deterministic": summary.deterministic,
+            "transient_minutes": round(summary.transient_minutes, 3),
             "causes": [_cause(c) for c in summary.causes],
             "causes_by_minutes": [c.rule_id for c in summary.causes_by_minutes()],
             "projects": [_project(p) for p in summary.projects],

@@ -211,6 +211,11 @@ class MarkdownRenderer(Renderer):
             f"{summary.builds} build{'' if summary.builds == 1 else 's'} diagnosed: {summary.diagnosed} explained, "
             f"{summary.unknown} unknown, {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost.",
         ]
+        if summary.diagnosed:
+            out.append(
+                f"Of the explained: {summary.transient} transient (a re-run may pass, "
+                f"{summary.transient_minutes:.1f} minutes), {summary.deterministic} deterministic."
+            )
         if summary.causes:
             out += ["", "| cause | severity | builds | minutes lost | projects |", "|---|---|--:|--:|---|"]
             for c in summary.causes:

@@ -177,6 +177,12 @@ class TextRenderer(Renderer):
             f"{summary.unknown} unknown; {summary.skipped} skipped; {summary.minutes_lost:.1f} build minutes lost",
             width, "  ", "    ",
         )  # fmt: skip
+        if summary.diagnosed:
+            out += wrap(
+                f"of the explained: {summary.transient} transient (a re-run may pass, "
+                f"{summary.transient_minutes:.1f} minutes), {summary.deterministic} deterministic",
+                width, "  ", "    ",
+            )  # fmt: skip
         if summary.builds:
             out.append(Text(""))
             head("Causes by builds")

@@ -10,11 +10,11 @@ the renderers (the JSON format follows its own versioned schema instead).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from analyzer.aggregate import UNKNOWN, ScanSummary, summarise
+from analyzer.aggregate import UNKNOWN, ScanSummary, recurrences, summarise
 from analyzer.models import Build, BuildPhase, Diagnosis, Evidence, Finding, ScanReport
 
 FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
@@ -188,9 +188,25 @@ class FindingView:
         return safe(self.finding.title)
 
 
-def finding_view(finding: Finding, index: int) -> FindingView:
-    """The view of one finding (its excerpt built here, once)."""
-    return FindingView(finding, index, excerpt(finding.evidence, finding.count))
+TRANSIENT = "transient"
+"""The detail label of a finding whose rule says a re-run may pass."""
+
+
+def transient_note(finding: Finding, recurred: int | None = None) -> str | None:
+    """``a re-run may pass; it recurred in 4 builds. <retry hint>`` for a transient finding, else ``None``."""
+    if not finding.transient:
+        return None
+    text = "a re-run may pass"
+    if recurred:
+        text += f"; it recurred in {recurred} build{'' if recurred == 1 else 's'}"
+    return text + (f". {finding.retry}" if finding.retry else "")
+
+
+def finding_view(finding: Finding, index: int, recurred: int | None = None) -> FindingView:
+    """The view of one finding (its excerpt built here, once); ``recurred``: builds of a scan it fired on."""
+    note = transient_note(finding, recurred)
+    details = ((TRANSIENT, note),) if note else ()
+    return FindingView(finding, index, excerpt(finding.evidence, finding.count), details)
 
 
 @dataclass(frozen=True)
@@ -282,9 +298,12 @@ class DiagnosisView:
         return " ".join(words).lower()
 
 
-def diagnosis_view(diagnosis: Diagnosis, index: int = 0) -> DiagnosisView:
-    """The view of one diagnosis; ``index`` numbers it among a scan's builds."""
-    findings = tuple(finding_view(f, i) for i, f in enumerate(diagnosis.findings))
+def diagnosis_view(diagnosis: Diagnosis, index: int = 0, recurrences: Mapping[str, int] | None = None) -> DiagnosisView:
+    """The view of one diagnosis; ``index`` numbers it among a scan's builds, ``recurrences``
+    (rule id -> builds it fired on, from :func:`~analyzer.aggregate.recurrences`) says how often
+    a transient cause came back."""
+    counts = recurrences or {}
+    findings = tuple(finding_view(f, i, counts.get(f.rule_id)) for i, f in enumerate(diagnosis.findings))
     return DiagnosisView(diagnosis, findings, anchor=f"build-{index}")
 
 
@@ -366,5 +385,6 @@ def _days(summary: ScanSummary, report: ScanReport) -> tuple[str, ...]:
 def scan_view(report: ScanReport) -> ScanView:
     """The view of a scan: its summary and every build's view, built once."""
     summary = summarise(report)
-    builds = tuple(diagnosis_view(d, i) for i, d in enumerate(report.diagnoses))
+    counts = recurrences(report)
+    builds = tuple(diagnosis_view(d, i, counts) for i, d in enumerate(report.diagnoses))
     return ScanView(report, summary, builds, _days(summary, report))

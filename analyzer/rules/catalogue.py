@@ -65,11 +65,14 @@ def _section(rule: Rule) -> list[str]:
         f"### `{rule.id}`: {rule.title}",
         "",
         f"**Severity:** {rule.severity.label} · **Priority:** {rule.priority}"
-        + (f" · **Tags:** {', '.join(f'`{t}`' for t in rule.tags)}" if rule.tags else ""),
+        + (f" · **Tags:** {', '.join(f'`{t}`' for t in rule.tags)}" if rule.tags else "")
+        + (" · **Transient:** a re-run may pass" if rule.transient else ""),
         "",
         " ".join(rule.description.split()) if rule.description else "_No description._",
         "",
     ]
+    if rule.retry:
+        lines += [f"Retrying: {' '.join(rule.retry.split())}", ""]
     if rule.references:
         lines.append("How to fix it:")
         lines.append("")

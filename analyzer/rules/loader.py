@@ -191,6 +191,7 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         NearbyCapture(
             regex=_compile(spec["pattern"], spec.get("ignore_case", False), fail, ("match", "nearby", i), trusted),
             window=spec.get("window", 10),
+            after=spec.get("after", False),
         )
         for i, spec in enumerate(match.get("nearby", ()))
     )
@@ -221,6 +222,8 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         summary=templates["summary"],
         remediation=templates["remediation"],
         priority=data.get("priority", 50),
+        transient=data.get("transient", False),
+        retry=data.get("retry", "").strip(),
         tags=tuple(data.get("tags", ())),
         exclusions=exclusions,
         nearby=nearby,

@@ -72,3 +72,38 @@ def test_docker_hub_limit_names_the_image_of_the_from_step_or_the_pull(pack) -> 
     pull = _diagnose(pack, "docker-hub-rate-limit", "positive-docker-pull").root_cause
     assert pull is not None and pull.captures == {"image": "postgres:16-alpine"}
     assert pull.summary.startswith("Docker Hub refused to serve `postgres:16-alpine`")
+
+
+def test_003_securestring_kms_denial_names_the_key_and_the_role(pack) -> None:
+    diagnosis = _diagnose(pack, "ssm-securestring-kms-denied", "positive-field-003-kms-decrypt-denied")
+    root = diagnosis.root_cause
+    assert root is not None and root.rule_id == "ssm-securestring-kms-denied"
+    assert root.severity is Severity.CRITICAL and root.first_line == 4
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert root.captures["key_arn"] == key and root.captures["role_name"] == "codebuild-orders-api-role"
+    assert '"Action": "kms:Decrypt",' in root.remediation and f'"Resource": "{key}"' in root.remediation
+    assert "arn:aws:iam::111122223333:role/codebuild-orders-api-role" in root.remediation
+    assert "ssm:GetParameters" in root.remediation
+
+
+def test_004_npm_e401_is_a_registry_authentication_failure(pack) -> None:
+    diagnosis = _diagnose(pack, "npm-registry-auth-failed", "positive-field-004-codeartifact-e401")
+    root = diagnosis.root_cause
+    assert root is not None and root.rule_id == "npm-registry-auth-failed"
+    assert root.first_line == 6 and root.phase == "PRE_BUILD"
+    assert [f.rule_id for f in diagnosis.findings] == ["npm-registry-auth-failed", "command-execution-error"]
+    assert root.captures["codeartifact_url"] == "https://acme-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/npm-store"
+    assert "aws codeartifact login --tool npm" in root.remediation
+
+
+def test_005_terraform_state_lock_names_the_lock_and_its_holder(pack) -> None:
+    root = _diagnose(pack, "terraform-state-lock", "positive-field-005-dynamodb-lock").root_cause
+    assert root is not None and root.rule_id == "terraform-state-lock" and root.first_line == 3
+    assert root.captures == {
+        "lock_id": "4b6a1f0e-7e3c-9a1b-2c3d-4e5f6a7b8c9d",
+        "who": "root@ip-10-0-12-34",
+        "lock_path": "acme-tfstate/prod/terraform.tfstate",
+        "created": "2024-09-03 15:41:02",
+    }
+    assert "terraform force-unlock 4b6a1f0e-7e3c-9a1b-2c3d-4e5f6a7b8c9d" in root.remediation
+    assert "Only when you are sure no run is writing the state" in root.remediation
