@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    source = diagnose.add_mutually_exclusive_group(required=True)
+    source = diagnose.add_mutually_exclusive_group()
     source.add_argument("--build-id", metavar="ID", help="build id (project:uuid) or build ARN")
     source.add_argument(
         "--log-file", metavar="PATH", help="a saved build log, plain or .gz; '-' reads standard input"
@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--build-record",
         metavar="FILE",
         type=Path,
-        help="with --log-file: the build's record as JSON (aws codebuild batch-get-builds output)",
+        help="the build's record as JSON (aws codebuild batch-get-builds output); with --log-file, or "
+        "alone to diagnose from the record (a build that failed before it wrote a log)",
     )
     _add_report_options(diagnose)
     _add_rules_options(diagnose)
@@ -431,8 +432,10 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from analyzer import pipeline
     from analyzer.engine import EngineOptions, MatchOptions
 
-    if args.build_record is not None and args.log_file is None:
-        raise ConfigError("--build-record goes with --log-file (with --build-id the record is fetched)")
+    if args.build_record is not None and args.build_id is not None:
+        raise ConfigError("--build-record goes with --log-file or alone (with --build-id the record is fetched)")
+    if args.build_id is None and args.log_file is None and args.build_record is None:
+        raise ConfigError("diagnose needs --build-id, --log-file or --build-record (see --help)")
     from analyzer.rules.compiled import load_prefilter
 
     pack = _load_pack(args)
@@ -443,6 +446,10 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         build = pipeline.load_build_record(args.build_record) if args.build_record else None
         diagnosis = pipeline.diagnose_log(pack.rules, FileSource(args.log_file), build, options)
+        if pipeline.EMPTY_LOG_NOTE in diagnosis.notes and not args.quiet:
+            print(f"{PROG}: warning: {args.log_file}: {pipeline.EMPTY_LOG_NOTE}", file=stderr)
+    elif args.build_id is None:
+        diagnosis = pipeline.diagnose_record(pack.rules, pipeline.load_build_record(args.build_record), options)
     else:
         from analyzer.aws import AwsClients, AwsOptions
         from analyzer.sources.codebuild import normalise_build_id

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import engine
-from analyzer.errors import LogsNotFound, SourceError
+from analyzer.errors import ConfigError, LogsNotFound, SourceError
 from analyzer.models import Build, Diagnosis, Rule
 from analyzer.sources.base import LogSource
 
@@ -31,14 +31,48 @@ def _primed(source: LogSource) -> Iterator[bytes]:
     return stream()
 
 
+EMPTY_LOG_NOTE = "the log is empty"
+"""The note of a diagnosis whose log has no byte at all."""
+
+BINARY_PROBE = 8192
+"""Bytes at the head of a log looked at for a NUL byte (a binary file, not a build log)."""
+
+
 def diagnose_log(
     rules: Sequence[Rule],
     source: LogSource,
     build: Build | None = None,
     options: engine.EngineOptions | None = None,
 ) -> Diagnosis:
-    """Diagnose a log from ``source`` (a file, stdin...) with an optional build record."""
-    return engine.diagnose(rules, source.chunks(), build, log_source=source.description, options=options)
+    """Diagnose a log from ``source`` (a file, stdin...) with an optional build record.
+
+    An empty log is diagnosed (from the record, if any) with the note "the log is empty";
+    a binary file (a NUL byte near its start, after gzip is undone) is refused with a
+    :class:`ConfigError` naming it: it is not a build log.
+    """
+    chunks = source.chunks()
+    first = next(chunks, None)
+    while first is not None and not first:
+        first = next(chunks, None)
+    if first is None:
+        return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
+    nul = first.find(b"\x00", 0, BINARY_PROBE)
+    if nul >= 0:
+        raise ConfigError(
+            f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
+            "give the build's text log, plain or gzip"
+        )
+
+    def stream() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    return engine.diagnose(rules, stream(), build, log_source=source.description, options=options)
+
+
+def diagnose_record(rules: Sequence[Rule], build: Build, options: engine.EngineOptions | None = None) -> Diagnosis:
+    """Diagnose a build from its record alone (no log: e.g. it failed in PROVISIONING, before any was written)."""
+    return engine.diagnose(rules, None, build, notes=["no log given: diagnosed from the build record only"], options=options)
 
 
 def diagnose_build(
@@ -129,8 +163,9 @@ def load_build_record(path: Path) -> Build:
         if not data["builds"]:
             raise SourceError(f"build record {path}: 'builds' is empty")
         data = data["builds"][0]
-    if not isinstance(data, dict) or "id" not in data:
+    if not isinstance(data, dict) or not any(key in data for key in ("id", "projectName", "phases")):
         raise SourceError(
-            f"build record {path}: expected a BatchGetBuilds response or one build with an 'id'"
+            f"build record {path}: expected a BatchGetBuilds response or one of its builds "
+            "(an object with 'id', 'projectName' or 'phases')"
         )
     return Build.from_api(data)

@@ -190,22 +190,58 @@ def test_secrets_are_redacted_unless_asked(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["diagnose"])
-    assert exc.value.code == 2
-    assert "one of the arguments --build-id --log-file is required" in capsys.readouterr().err
+    run = Run(["diagnose"])
+    assert run.code == 2
+    assert run.err == "codebuild-doctor: error: diagnose needs --build-id, --log-file or --build-record (see --help)\n"
     with pytest.raises(SystemExit) as exc:
         main(["diagnose", "--log-file", "x", "--fail-on", "fatal"])
     assert exc.value.code == 2
     assert "unknown severity 'fatal' (expected one of: info, warning, error, critical)" in capsys.readouterr().err
 
 
-def test_build_record_needs_log_file() -> None:
+def test_build_record_does_not_go_with_build_id() -> None:
     run = Run(["diagnose", "--build-id", "app:0f6c1a2b-1111", "--build-record", "x.json"])
     assert run.code == 2
     assert run.err == (
-        "codebuild-doctor: error: --build-record goes with --log-file (with --build-id the record is fetched)\n"
+        "codebuild-doctor: error: --build-record goes with --log-file or alone (with --build-id the record is fetched)\n"
     )
+
+
+def test_diagnose_from_the_build_record_alone() -> None:
+    """A build that failed in PROVISIONING has no log: its record is enough."""
+    record = REPO / "fixtures/builds/03-image-pull-rate-limit-no-log/build.json"
+    run = Run(["diagnose", "--build-record", str(record), "--format", "json"])
+    assert run.code == 1, run.err
+    report = json.loads(run.out)
+    assert report["log"] is None
+    assert report["build"]["failed_phase"] == "PROVISIONING"
+    assert report["findings"][0]["evidence"][0]["source"] == "phase-context"
+    assert report["notes"] == ["no log given: diagnosed from the build record only"]
+
+
+def test_an_empty_log_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "build.log"
+    empty.write_bytes(b"")
+    run = Run(["diagnose", "--log-file", str(empty)])
+    assert run.code == 0
+    assert run.err == f"codebuild-doctor: warning: {empty}: the log is empty\n"
+    assert "note: the log is empty" in run.out
+    assert json.loads(Run(["diagnose", "--log-file", str(empty), "--format", "json"]).out)["notes"] == ["the log is empty"]
+
+
+def test_a_binary_file_is_refused(tmp_path: Path) -> None:
+    binary = tmp_path / "build.log"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    run = Run(["diagnose", "--log-file", str(binary)])
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err == (
+        f"codebuild-doctor: error: {binary}: a binary file, not a build log (a NUL byte at offset 7); "
+        "give the build's text log, plain or gzip\n"
+    )
+    packed = tmp_path / "build.log.gz"
+    packed.write_bytes(gzip.compress(b"fine\n\x00\x00"))  # gzip is undone first: its content decides
+    assert "a NUL byte at offset 5" in Run(["diagnose", "--log-file", str(packed)]).err
 
 
 def test_invalid_build_id_exits_2_before_any_aws_call() -> None:

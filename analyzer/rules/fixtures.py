@@ -83,10 +83,9 @@ def iter_cases(fixtures_dir: Path) -> Iterator[Case]:
 
 def load_record(path: Path) -> Build:
     """Read a build record: one ``builds[]`` element, or a whole ``BatchGetBuilds`` response."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(data, dict) and isinstance(data.get("builds"), list):
-        data = data["builds"][0]
-    return Build.from_api(data)
+    from analyzer.pipeline import load_build_record
+
+    return load_build_record(path)
 
 
 def diagnose_case(rules: Sequence[Rule], case: Case) -> Diagnosis:
