@@ -29,6 +29,7 @@ exit codes:
   1  at least one finding at or above --fail-on
   2  usage error, bad rule file or bad configuration
   3  AWS or source error (build not found, access denied, unreadable log)
+  4  the report could not be written (permission denied, disk full): nothing was written
 """
 
 
@@ -227,6 +228,7 @@ exit codes:
   2  usage error, bad rule file or bad configuration
   3  a build or project was skipped (its reason is in the report; the report is still
      written), or AWS could not be reached at all (no credentials, no endpoint: no report)
+  4  the report could not be written (permission denied, disk full): nothing was written
 """
 
 

@@ -22,6 +22,8 @@ class ExitStatus:
     """Bad command line, bad rule file or bad configuration."""
     SOURCE = 3
     """An AWS call or an input source failed (build not found, access denied, ...)."""
+    OUTPUT = 4
+    """The report could not be written (permission denied, disk full, ...); nothing was written."""
 
 
 class AnalyzerError(Exception):
@@ -95,7 +97,7 @@ class Throttled(SourceError):
     """AWS kept throttling a call after boto3's retries were used up."""
 
 
-class RenderError(AnalyzerError):
-    """A report could not be rendered or written."""
+class OutputError(AnalyzerError):
+    """The report could not be written: the file system refused it. The target is left as it was."""
 
-    exit_status = ExitStatus.SOURCE
+    exit_status = ExitStatus.OUTPUT

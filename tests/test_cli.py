@@ -146,6 +146,23 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left
 
 
+def test_a_refused_write_exits_4_and_leaves_the_target_as_it_was(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    target = tmp_path / "report.txt"
+    target.write_text("the old report\n")
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(target)])
+    assert run.code == 4
+    assert run.err == f"codebuild-doctor: error: --output: cannot write {target}: No space left on device; nothing was written\n"
+    assert target.read_text() == "the old report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]  # the temporary file is gone
+
+
 def test_output_into_a_missing_directory(tmp_path: Path) -> None:
     run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(tmp_path / "nope" / "r.txt")])
     assert run.code == 2

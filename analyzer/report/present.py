@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from analyzer.errors import ConfigError
+from analyzer.errors import ConfigError, OutputError
 from analyzer.models import Diagnosis, ScanReport
 from analyzer.report.interface import DEFAULT_WIDTH, Format, RenderOptions
 from analyzer.report.view import diagnosis_view, scan_view
@@ -83,7 +83,9 @@ def to_file(output: Path | str | None) -> bool:
 def write_whole(report: str, output: Path | str | None, stdout: TextIO) -> None:
     """Write the report whole or not at all: a temporary file beside the target, then a rename.
 
-    ``None`` or ``-`` is ``stdout``. The file gets the mode a plain ``>`` would give it
+    ``None`` or ``-`` is ``stdout``. A bad ``output`` (empty, a directory, in a missing
+    directory) is a :class:`ConfigError` (exit 2); a refused write (permission denied, disk
+    full) an :class:`OutputError` (exit 4), the target left as it was. The file gets the mode a plain ``>`` would give it
     (the umask's, or an existing file's own), and a symbolic link is followed, not replaced.
     """
     if not to_file(output):
@@ -119,4 +121,4 @@ def write_whole(report: str, output: Path | str | None, stdout: TextIO) -> None:
             Path(temp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise ConfigError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+        raise OutputError(f"--output: cannot write {output}: {exc.strerror or exc}; nothing was written") from None
