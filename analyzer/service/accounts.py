@@ -65,7 +65,7 @@ class Accounts:
         self.sleep = sleep
         self._clients: dict[tuple[str, str], AccountClients] = {}
         self._limiters: dict[tuple[str, str], RateLimiter] = {}
-        self._sessions: dict[str, tuple[Any, float]] = {}
+        self._sessions: dict[str, tuple[dict[str, str], float]] = {}
         self._lock = threading.Lock()
         self.assumed: list[str] = []
         """Role ARNs assumed so far, in order (one per account while credentials last)."""
@@ -91,11 +91,11 @@ class Accounts:
             if limiter is None:
                 limiter = RateLimiter(self.config.instance_logs_rps, burst=1.0, clock=self.clock, sleep=self.sleep)
                 self._limiters[key] = limiter
-            session, expires = self._session(partition, account, region)
+            credentials, expires = self._session(partition, account, region)
             built = AccountClients(
-                codebuild=self._client(session, "codebuild", region),
-                logs=self._client(session, "logs", region),
-                s3=self._client(session, "s3", region),
+                codebuild=self._client(credentials, "codebuild", region),
+                logs=self._client(credentials, "logs", region),
+                s3=self._client(credentials, "s3", region),
                 limiter=limiter,
                 expires=expires,
             )
@@ -103,12 +103,11 @@ class Accounts:
             self._clients[key] = built
             return built
 
-    def _session(self, partition: str, account: str, region: str) -> tuple[Any, float]:
-        import boto3
-
+    def _session(self, partition: str, account: str, region: str) -> tuple[dict[str, str], float]:
+        """Credentials for ``account`` (``{}``: the function's own) and when to renew them."""
         role = self.role_arn(partition, account)
         if role is None:
-            return self.session, float("inf")
+            return {}, float("inf")
         cached = self._sessions.get(account)  # every Region of an account shares the credentials
         if cached is not None and time.time() < cached[1]:
             return cached
@@ -119,7 +118,7 @@ class Accounts:
         }
         if self.config.external_id:
             params["ExternalId"] = self.config.external_id
-        sts = self._client(self.session, "sts", region)
+        sts = self._client({}, "sts", region)
         credentials = sts.assume_role(**params)["Credentials"]
         self.assumed.append(role)
         expiration = credentials["Expiration"]
@@ -127,16 +126,16 @@ class Accounts:
             expires = expiration.astimezone(timezone.utc).timestamp() - REFRESH_MARGIN
         else:  # pragma: no cover - botocore always parses it
             expires = time.time() + SESSION_SECONDS - REFRESH_MARGIN
-        session = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region,
-        )
-        self._sessions[account] = (session, expires)
-        return session, expires
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+        self._sessions[account] = (keys, expires)
+        return keys, expires
 
-    def _client(self, session: Any, service: str, region: str) -> Any:
+    def _client(self, credentials: dict[str, str], service: str, region: str) -> Any:
+        """A client of the function's session (its loaded service models are shared) with ``credentials``."""
         from botocore.config import Config
 
         config = Config(
@@ -145,4 +144,4 @@ class Accounts:
             connect_timeout=5,
             read_timeout=30,
         )
-        return session.client(service, region_name=region, config=config)
+        return self.session.client(service, region_name=region, config=config, **credentials)
