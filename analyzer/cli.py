@@ -329,6 +329,12 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         "--cache-max-mb", type=_positive_number, default=500, metavar="MB",
         help="evict the least recently used logs beyond this size (default: 500)",
     )  # fmt: skip
+    org = scan.add_argument_group("organisation service")
+    org.add_argument(
+        "--from", dest="from_location", metavar="SOURCE",
+        help="build the report from stored diagnoses instead (the service's s3://BUCKET/diagnoses/, or a "
+        "local copy of it): no CodeBuild or CloudWatch Logs call",
+    )  # fmt: skip
     _add_rules_options(scan)
     _add_aws_options(scan)
 
@@ -523,6 +529,14 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     )
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")
+    if args.from_location is not None:
+        from analyzer.sources.stored import StoredLocation, scan_stored
+
+        location = StoredLocation.parse(args.from_location)
+        s3 = AwsClients(AwsOptions(args.profile, args.region, args.endpoint_url)).client("s3") if location.bucket else None
+        stored = scan_stored(location, options.since, now, statuses=options.statuses, projects=options.projects,
+                             limit=options.limit, s3=s3)  # fmt: skip
+        return _finish_scan(stored, args, stdout, stderr)
     pack = _load_pack(args)
     # The compiled prefilter from the on-disk cache, shared by every worker.
     options = dataclasses.replace(
@@ -559,6 +573,11 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             cache=cache,
             observer=observer,
         )
+    return _finish_scan(report, args, stdout, stderr)
+
+
+def _finish_scan(report: ScanReport, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Present a scan report and return ``scan``'s exit status."""
     _present(report, args, stdout)
     findings = any(
         (worst := d.worst_severity()) is not None and worst >= args.fail_on for d in report.diagnoses
