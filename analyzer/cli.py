@@ -218,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the scan's HTML report goes (default: ./codebuild-doctor-demo.html)",
     )  # fmt: skip
     demo.add_argument("--no-html", action="store_true", help="skip the scan and its HTML report")
+    demo.add_argument(
+        "--serve", action="store_true",
+        help="then keep the moto server running and print the lines to try 'scan' and 'diagnose' by hand "
+        "(Ctrl-C stops it)",
+    )  # fmt: skip
     return parser
 
 
@@ -391,7 +396,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             from analyzer.demo import run_demo
 
             html = None if args.no_html else args.html
-            return run_demo(output_format=args.format, html=html, stdout=stdout, stderr=stderr)
+
+            def run_command(argv: list[str], out: TextIO) -> int:
+                return main(argv, stdout=out, stderr=stderr)
+
+            return run_demo(
+                output_format=args.format, html=html, serve=args.serve, run_command=run_command,
+                stdout=stdout, stderr=stderr,
+            )  # fmt: skip
     except AnalyzerError as exc:
         _error(stderr, exc)
         return exc.exit_status

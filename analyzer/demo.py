@@ -18,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,10 +29,6 @@ from typing import Any, TextIO
 ACCOUNT = "123456789012"
 """moto's default account id."""
 REGION = "us-east-1"
-PHASE_ORDER = (
-    "SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
-    "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED",
-)  # fmt: skip
 PROJECT_SOURCE = {"type": "NO_SOURCE", "location": "buildspec.yml"}
 PROJECT_ARTIFACTS = {"type": "NO_ARTIFACTS"}
 PROJECT_ENVIRONMENT = {
@@ -232,19 +229,32 @@ def load_samples(directory: Path | None = None) -> list[Sample]:
     return samples
 
 
+SERVE_POLL_SECONDS = 0.5
+"""How often ``demo --serve`` wakes to see whether it was asked to stop."""
+
+
 def run_demo(
-    output_format: str = "text", *, html: Path | None = None, stdout: TextIO, stderr: TextIO
+    output_format: str = "text",
+    *,
+    html: Path | None = None,
+    serve: bool = False,
+    run_command: Callable[[list[str], TextIO], int],
+    stdout: TextIO,
+    stderr: TextIO,
+    stop: threading.Event | None = None,
 ) -> int:
     """Seed a local moto server, diagnose each sample build over HTTP, then scan them all.
 
     Text: each ``diagnose`` command and its report. JSON: one array of the reports (the
     commands go to stderr). ``html``: where the scan's HTML report is written (``None``:
-    no scan). Returns 0 when every build was diagnosed and the report written.
+    no scan). ``run_command(argv, stdout)`` runs one ``codebuild-doctor`` command (the CLI
+    passes its own ``main``, so this module never imports the CLI). ``serve``: afterwards,
+    keep the server running and print the lines to try ``scan`` and ``diagnose`` by hand,
+    until Ctrl-C (or ``stop`` is set). Returns 0 when every build was diagnosed and the
+    report written.
     """
     import io
     import json
-
-    from analyzer.cli import main
 
     samples = load_samples()
     saved = {key: os.environ.get(key) for key in FAKE_CREDENTIALS}
@@ -254,14 +264,16 @@ def run_demo(
             print(f"codebuild-doctor demo: moto server at {endpoint_url}, {len(samples)} sample failed builds", file=stderr)
             status = 0
             reports: list[Any] = []
+            build_ids: list[str] = []
             for sample in samples:
                 build_id = seed_build(endpoint_url, sample.record, sample.log_lines)
+                build_ids.append(build_id)
                 argv = ["diagnose", "--build-id", build_id, "--region", REGION, "--endpoint-url", endpoint_url]
                 command = f"\n$ codebuild-doctor {' '.join(argv)}"
                 print(command, file=stdout if output_format == "text" else stderr)
                 stdout.flush()
                 out = io.StringIO() if output_format == "json" else stdout
-                code = main([*argv, "--format", output_format], stdout=out, stderr=stderr)
+                code = run_command([*argv, "--format", output_format], out)
                 if output_format == "json":
                     reports.append(json.loads(out.getvalue()))  # type: ignore[attr-defined]
                 if code not in (0, 1):
@@ -272,11 +284,13 @@ def run_demo(
                 argv = ["scan", "--region", REGION, "--endpoint-url", endpoint_url, "--since", "1d",
                         "--no-cache", "--quiet", "--format", "html", "--output", str(html)]  # fmt: skip
                 print(f"\n$ codebuild-doctor {' '.join(argv)}", file=stderr)
-                code = main(argv, stdout=io.StringIO(), stderr=stderr)
+                code = run_command(argv, io.StringIO())
                 if code in (0, 1):
                     print(f"codebuild-doctor demo: wrote the scan's HTML report to {html.resolve()}", file=stderr)
                 else:
                     status = code
+            if serve:
+                _serve(endpoint_url, build_ids, stderr, stop or threading.Event())
             return status
     finally:
         for key, value in saved.items():
@@ -284,6 +298,29 @@ def run_demo(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def serve_instructions(endpoint_url: str, build_ids: Sequence[str]) -> list[str]:
+    """The lines ``demo --serve`` prints: the environment to export, then commands to try."""
+    exports = " ".join(f"{key}={value}" for key, value in FAKE_CREDENTIALS.items())
+    lines = [
+        "codebuild-doctor demo: the moto server keeps running; in another terminal, try:",
+        "",
+        f"  export {exports} AWS_REGION={REGION}",
+        f"  codebuild-doctor scan --endpoint-url {endpoint_url} --since 1d --no-cache",
+    ]
+    lines += [f"  codebuild-doctor diagnose --endpoint-url {endpoint_url} --build-id {build_id}" for build_id in build_ids]
+    lines += ["", "Press Ctrl-C to stop the server."]
+    return lines
+
+
+def _serve(endpoint_url: str, build_ids: Sequence[str], stream: TextIO, stop: threading.Event) -> None:
+    print("\n".join(["", *serve_instructions(endpoint_url, build_ids)]), file=stream, flush=True)
+    try:
+        while not stop.wait(SERVE_POLL_SECONDS):
+            pass
+    except KeyboardInterrupt:
+        print("codebuild-doctor demo: stopped", file=stream)
 
 
 def seed_builds_in_process(

@@ -131,7 +131,7 @@ class HtmlRenderer(Renderer):
             region=view.region,
             since=view.since,
             until=view.until,
-            days=view.window_days,
+            window=view.window,
             trend=Markup(svg),
             legend=legend,
             peak_minutes=peak_minutes,

@@ -56,6 +56,19 @@ def duration(seconds: float | None) -> str | None:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
+def window_label(since: datetime | None, until: datetime | None) -> str | None:
+    """The length of ``since`` to ``until`` in the largest unit that reads well; ``None`` without both."""
+    if since is None or until is None or until <= since:
+        return None
+    seconds = (until - since).total_seconds()
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= 2 * size or unit == "minute":
+            count = seconds / size
+            text = f"{count:.0f}" if abs(count - round(count)) < 0.05 else f"{count:.1f}"
+            return f"{text} {unit}{'' if text == '1' else 's'}"
+    return None  # pragma: no cover - the loop always returns
+
+
 # -- the evidence excerpt ---------------------------------------------------------------------
 
 
@@ -334,9 +347,12 @@ class ScanView:
         return when(self.report.until)
 
     @property
-    def window_days(self) -> int:
-        """Calendar days the window touches (the trend's bars)."""
-        return len(self.days)
+    def window(self) -> str | None:
+        """The window's length as the user asked for it: ``7 days`` for ``--since 7d``, ``24 hours``, ``90 minutes``.
+
+        Counts the window, not the calendar days it touches (a 7-day window spans 8 dates).
+        """
+        return window_label(self.report.since, self.report.until)
 
     @property
     def records(self) -> tuple[Build, ...]:

@@ -38,3 +38,47 @@ def test_demo_diagnoses_the_four_samples_in_order_and_writes_the_scan_report(tmp
     assert [r["log"] is None for r in reports] == [False, False, True, False]
     assert reports[0]["findings"][0]["line_numbers"] == [34, 44]  # the token request and the manifest request
     assert reports[1]["findings"][0]["captures"]["parameter_name"] == "/payments/dockerhub-token"
+
+
+def test_demo_serve_keeps_the_server_running_for_commands_by_hand(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``demo --serve`` prints the exact lines to try; they work; Ctrl-C stops it cleanly."""
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "demo", "--no-html", "--format", "json", "--serve"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        seen: list[str] = []
+        while not seen or seen[-1] != "Press Ctrl-C to stop the server.":
+            seen.append(lines.get(timeout=120).rstrip("\n"))
+        export = next(line for line in seen if line.startswith("  export "))
+        assert export == "  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_REGION=us-east-1"
+        scan = next(line for line in seen if line.startswith("  codebuild-doctor scan "))
+        diagnose = [line for line in seen if line.startswith("  codebuild-doctor diagnose ")]
+        assert len(diagnose) == 4
+        for assignment in export.split()[1:]:
+            key, value = assignment.split("=", 1)
+            monkeypatch.setenv(key, value)
+        argv = diagnose[0].split()[1:]
+        run = run_cli(*argv, "--format", "json")
+        assert run.status == 1, run.stderr
+        assert json.loads(run.stdout)["root_cause"] == "docker-hub-rate-limit"
+        run = run_cli(*scan.split()[1:], "--format", "json")
+        assert run.status == 1, run.stderr
+        assert json.loads(run.stdout)["summary"]["builds"] == 4
+        assert proc.poll() is None  # still serving
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

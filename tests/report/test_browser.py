@@ -94,7 +94,17 @@ def test_scan_report_filters_links_and_hostile_text(page, scan_report, output_di
     assert page.text_content("#shown") == "2"
     assert page.is_hidden("[data-empty-for=diagnosed-builds]") is False  # "No diagnosed build matches."
 
+    # A printed page has no form: a notice says the list is filtered (screen: hidden).
+    assert page.is_hidden("#filter-notice")
+    page.emulate_media(media="print")
+    assert page.is_visible("#filter-notice")
+    assert page.text_content("#filter-notice") == "Filtered (project docs-site): 2 of 6 builds shown."
+    page.emulate_media(media="screen")
+
     page.select_option("select[name=project]", "")
+    page.emulate_media(media="print")
+    assert page.is_hidden("#filter-notice")  # nothing filtered: nothing said
+    page.emulate_media(media="screen")
     page.select_option("select[name=cause]", "docker-hub-rate-limit")
     assert sorted(_visible_builds(page)) == ["image-builder docker-hub-rate-limit",
                                              "storefront-api docker-hub-rate-limit",

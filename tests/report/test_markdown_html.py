@@ -101,7 +101,7 @@ def test_scan_html_figures_causes_projects_and_sections(scan_report) -> None:  #
     assert '<div class="figure" id="fig-share"><b>67%</b><span>diagnosed (4 of 6)</span>' in html
     assert '<div class="figure" id="fig-minutes"><b>18.5</b><span>build minutes lost</span>' in html
     assert 'Account <b class="account">123456789012</b> · Region <b class="region">eu-west-1</b>' in html
-    assert "2026-11-24 09:00 UTC to 2026-11-27 09:00 UTC</span> (4 days)" in html
+    assert "2026-11-24 09:00 UTC to 2026-11-27 09:00 UTC</span> (3 days)" in html  # the window, not the 4 dates it touches
     causes = re.findall(r'<tr data-cause="([^"]+)">.*?<td class="num builds">(\d+)</td><td class="num minutes">([\d.]+)</td>', html)
     assert causes == [("docker-hub-rate-limit", "3", "12.0"), ("unknown", "2", "5.0"), ("ssm-parameter-access-denied", "1", "1.5")]
     assert re.findall(r'<tr data-project="([^"]+)"><td>[^<]+</td><td class="num">(\d+)</td>', html) == [

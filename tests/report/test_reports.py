@@ -88,3 +88,18 @@ def test_no_module_outside_report_imports_a_renderer() -> None:
         if "report" not in path.parts and pattern.search(path.read_text("utf-8"))
     ]
     assert offenders == []
+
+
+def test_the_window_label_counts_the_window_not_calendar_days() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from analyzer.report.view import window_label
+
+    now = datetime(2026, 12, 4, 23, 22, tzinfo=timezone.utc)  # a 7-day window touches 8 dates
+    assert window_label(now - timedelta(days=7), now) == "7 days"
+    assert window_label(now - timedelta(hours=24), now) == "24 hours"
+    assert window_label(now - timedelta(minutes=90), now) == "90 minutes"
+    assert window_label(now - timedelta(days=2, hours=12), now) == "2.5 days"
+    assert window_label(now - timedelta(minutes=1), now) == "1 minute"
+    assert window_label(None, now) is None and window_label(now, now) is None
+
