@@ -142,6 +142,27 @@ def scan_to_dict(report: ScanReport | ScanView) -> dict[str, Any]:
     }
 
 
+SCHEMAS = ("diagnosis.schema.json", "scan.schema.json")
+"""The report schemas shipped as package data; the scan's refers to the diagnosis's by a relative ``$ref``."""
+
+
+def schema_validator(name: str = "diagnosis.schema.json") -> Any:
+    """A JSON Schema validator for a report, offline: both shipped schemas in one registry by their ``$id``.
+
+    The scan schema's ``$ref: diagnosis-1.json`` resolves against its own ``$id`` to the
+    diagnosis schema's ``$id``, which the registry holds: nothing is fetched.
+    """
+    from importlib import resources
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    folder = resources.files("analyzer.report")
+    schemas = {n: json.loads(folder.joinpath(n).read_text("utf-8")) for n in SCHEMAS}
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
+    return jsonschema.Draft202012Validator(schemas[name], registry=registry)
+
+
 def _dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from analyzer.models import Finding
 from analyzer.report.interface import Renderer, RenderOptions
 from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, safe
 

@@ -83,7 +83,7 @@ def write_private(path: Path, data: bytes) -> None:
                 os.remove(temp)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def code_fingerprint(*modules: str) -> str:
     """SHA-256 of the source of ``modules``: a cache made by other code is never read.
 

@@ -209,7 +209,7 @@ class Service:
 
             def tee(source: LogSource) -> LogSource:
                 wrapped = _GzipTee(source)
-                tees.append(wrapped)
+                tees.append(wrapped)  # noqa: B023 - called within this iteration only
                 return wrapped
 
             failure: SourceError | None

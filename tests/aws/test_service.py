@@ -12,7 +12,7 @@ import json
 import os
 
 import pytest
-from awshelp import failed_record, recorded_api_calls, run_cli
+from awshelp import recorded_api_calls, run_cli
 from moto.core.exceptions import JsonRESTError
 from moto.logs.responses import LogsResponse
 from orghelp import BUCKET, ROLE_NAME, Context, central_account, member_forwarding_rule, member_session, record, service, sqs_event

@@ -103,3 +103,27 @@ def test_the_window_label_counts_the_window_not_calendar_days() -> None:
     assert window_label(now - timedelta(minutes=1), now) == "1 minute"
     assert window_label(None, now) is None and window_label(now, now) is None
 
+
+
+def test_the_scan_schema_validates_offline_through_its_relative_ref(scan_report, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import jsonschema
+
+    from analyzer.report import render_scan
+    from analyzer.report.json import schema_validator
+
+    def no_network(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the schema tried to fetch something")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    data = json.loads(render_scan(scan_report, Format.JSON))
+    validator = schema_validator("scan.schema.json")
+    validator.validate(data)
+    explained = next(b for b in data["builds"] if b["findings"])
+    explained["findings"][0]["severity"] = "catastrophic"  # checked by the diagnosis schema, via the $ref
+    with pytest.raises(jsonschema.ValidationError, match="'catastrophic' is not one of"):
+        validator.validate(data)
+    scan_schema = json.loads(resources.files("analyzer.report").joinpath("scan.schema.json").read_text("utf-8"))
+    assert scan_schema["properties"]["builds"]["items"] == {"$ref": "diagnosis-1.json"}
