@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from analyzer._version import __version__
 
 __all__ = ["Build", "Diagnosis", "Finding", "Severity", "__version__", "diagnose", "load_rules"]
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.errors import ConfigError, SourceError
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.errors import AnalyzerError, ConfigError, ExitStatus
 from analyzer.models import Diagnosis, ScanReport, Severity
 from analyzer.report.present import to_file
@@ -95,20 +95,50 @@ def _add_rules_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and epilogs (examples, exit codes), but wraps long lines.
+
+    A prose line wraps at the width; an indented one (``  0  meaning``, ``  codebuild-doctor ...``)
+    wraps under its second column. Words are never broken.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import re
+        import textwrap
+
+        out = []
+        for line in text.splitlines():
+            if len(indent + line) <= width or not line.strip():
+                out.append(indent + line)
+                continue
+            column = re.match(r"^(\s+\S+\s+)", line)
+            hanging = " " * len(column.group(1)) if column and line[:1] == " " else ""
+            out.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + hanging,
+                                     break_long_words=False, break_on_hyphens=False))  # fmt: skip
+        return "\n".join(out)
+
+
+def _command(commands: argparse._SubParsersAction, name: str, help: str, **kwargs) -> argparse.ArgumentParser:  # type: ignore[type-arg,no-untyped-def]
+    """A sub-command whose ``--help`` opens with a description (its one-line help unless given)."""
+    kwargs.setdefault("description", help[0].upper() + help[1:] + ".")
+    kwargs.setdefault("formatter_class", _HelpFormatter)
+    return commands.add_parser(name, help=help, **kwargs)  # type: ignore[no-any-return]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Tells you why an AWS CodeBuild build failed and exactly how to fix it.",
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    diagnose = commands.add_parser(
-        "diagnose",
+    diagnose = _command(
+        commands, "diagnose",
         help="diagnose one failed build (from AWS, a log file or stdin)",
         description=(
             "Diagnose one failed build: its record (BatchGetBuilds) and log (CloudWatch Logs or S3) "
@@ -119,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  codebuild-doctor diagnose --log-file build.log --format json --output report.json\n"
         "  aws s3 cp s3://my-log-bucket/logs/<uuid>.gz - | codebuild-doctor diagnose --log-file -\n\n"
         + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     source = diagnose.add_mutually_exclusive_group()
     source.add_argument("--build-id", metavar="ID", help="build id (project:uuid) or build ARN")
@@ -137,46 +167,46 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_options(diagnose)
     _add_aws_options(diagnose)
 
-    rules = commands.add_parser(
-        "rules",
+    rules = _command(
+        commands, "rules",
         help="list, inspect, lint and test rules (for rule authors)",
         epilog=RULES_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rules_commands.required = True
-    rules_list = rules_commands.add_parser("list", help="list the loaded rules")
+    rules_list = _command(rules_commands, "list", "list the loaded rules: id, severity, priority, category, title")
     rules_list.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
     _add_rules_options(rules_list)
 
-    rules_show = rules_commands.add_parser(
-        "show", help="one rule: metadata, patterns, templates, references and fixture cases"
+    rules_show = _command(
+        rules_commands, "show", help="one rule: metadata, patterns, templates, references and fixture cases"
     )
     rules_show.add_argument("rule_id", metavar="ID")
     _add_fixtures_option(rules_show)
     _add_rules_options(rules_show)
 
-    rules_lint = rules_commands.add_parser(
-        "lint",
+    rules_lint = _command(
+        rules_commands, "lint",
         help="check rule files: schema, regex, ids, captures, references, backtracking shapes",
         description="Check rule files and report every problem as 'path:line: [check] rule-id: message' "
         "(the summary goes to stderr). Default: the shipped pack plus each --rules-dir.",
         epilog="exit codes:\n  0  no error (and, with --strict, no warning)\n  1  problems found\n  2  usage error\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     rules_lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or directories")
     rules_lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     rules_lint.add_argument("--format", choices=["text", "json"], default="text")
     _add_rules_options(rules_lint)
 
-    rules_test = rules_commands.add_parser(
-        "test",
+    rules_test = _command(
+        rules_commands, "test",
         help="run rules on their fixture cases (positive and negative logs, expected.json)",
         description="Run the pack on the fixture cases of the rules under test: PATHs (rule files or "
         "directories), else the --rules-dir rules, else the shipped pack. A rule needs a positive and a "
         "negative case. Per-case lines go to stdout, the summary to stderr.",
         epilog="exit codes:\n  0  every case passed\n  1  a case failed\n  2  usage error or bad rule file\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     rules_test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or directories")
     rules_test.add_argument("-k", dest="keyword", metavar="SUBSTRING", help="only cases whose id contains it")
@@ -189,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fixtures_option(rules_test)
     _add_rules_options(rules_test)
 
-    rules_docs = rules_commands.add_parser(
-        "docs",
+    rules_docs = _command(
+        rules_commands, "docs",
         help="generate the rule catalogue (Markdown), e.g. docs/rules.md",
         description=f"Write the rule catalogue to stdout or --output. Regenerate the shipped one with: "
         f"{DOCS_COMMAND}",
@@ -202,8 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_options(rules_docs)
     _add_scan_parser(commands)
 
-    demo = commands.add_parser(
-        "demo",
+    demo = _command(
+        commands, "demo",
         help="diagnose sample failed builds served by a local moto server (no AWS account needed)",
         description="Starts a local moto server on 127.0.0.1, seeds it with sample failed builds, "
         "runs 'diagnose --build-id' against it over HTTP for each, then 'scan' over all of them, "
@@ -257,8 +287,8 @@ def _at_least_one(text: str) -> int:
 def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from analyzer.scan import DEFAULT_CONCURRENCY, DEFAULT_LOGS_RPS, DEFAULT_SINCE, DEFAULT_STATUSES
 
-    scan = commands.add_parser(
-        "scan",
+    scan = _command(
+        commands, "scan",
         help="diagnose the recent failed builds of one or more projects, and rank their causes",
         description=(
             "List recent builds (ListProjects, ListBuildsForProject, BatchGetBuilds), diagnose each "
@@ -268,11 +298,11 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         ),
         epilog="examples:\n"
         "  codebuild-doctor scan --since 24h\n"
-        "  codebuild-doctor scan --project api --project web --since 2026-11-01 --format json -o scan.json\n"
+        "  codebuild-doctor scan --project api,web --since 2026-11-01 --format json -o scan.json\n"
         "  codebuild-doctor scan --status FAILED,TIMED_OUT --limit 50 --format markdown\n\n"
         "cache: --no-cache, else --cache-dir, else $CODEBUILD_DOCTOR_CACHE_DIR, else the user cache\n"
         "directory (~/.cache/codebuild-doctor on Linux)\n\n" + SCAN_EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     select = scan.add_argument_group("which builds")
     select.add_argument(
@@ -389,7 +419,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if args.command == "diagnose":
             return _diagnose(args, stdout, stderr)
         if args.command == "rules":
-            return _rules(args, stdout, stderr)
+            from analyzer.rules.commands import run_rules_command
+
+            return run_rules_command(args, stdout, stderr)
         if args.command == "scan":
             return _scan(args, stdout, stderr)
         if args.command == "demo":
@@ -437,17 +469,6 @@ def _error(stderr: TextIO, exc: AnalyzerError) -> None:
     print(f"{PROG}: error: {exc}", file=stderr)
 
 
-def _load_pack(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from analyzer.rules import load_rules
-
-    if args.no_default_rules and not args.rules_dir:
-        raise ConfigError("--no-default-rules needs at least one --rules-dir")
-    pack = load_rules(args.rules_dir, include_default=not args.no_default_rules)
-    for conflict in pack.conflicts:  # two team directories define one id: say which one won
-        print(f"{PROG}: warning: {conflict}", file=sys.stderr)
-    return pack
-
-
 def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from analyzer import pipeline
     from analyzer.engine import EngineOptions, MatchOptions
@@ -458,7 +479,9 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise ConfigError("diagnose needs --build-id, --log-file or --build-record (see --help)")
     from analyzer.rules.compiled import load_prefilter
 
-    pack = _load_pack(args)
+    from analyzer.rules.commands import load_pack
+
+    pack = load_pack(args)
     options = EngineOptions(match=MatchOptions(context_lines=args.context), prefilter=load_prefilter(pack.rules))
     failure = None
     if args.log_file is not None:
@@ -549,7 +572,9 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stored = scan_stored(location, options.since, now, statuses=options.statuses, projects=options.projects,
                              limit=options.limit, s3=s3)  # fmt: skip
         return _finish_scan(stored, args, stdout, stderr)
-    pack = _load_pack(args)
+    from analyzer.rules.commands import load_pack
+
+    pack = load_pack(args)
     # The compiled prefilter from the on-disk cache, shared by every worker.
     options = dataclasses.replace(
         options, engine=dataclasses.replace(options.engine, prefilter=load_prefilter(pack.rules))
@@ -602,298 +627,3 @@ def _finish_scan(report: ScanReport, args: argparse.Namespace, stdout: TextIO, s
     if report.skipped:
         return ExitStatus.SOURCE
     return ExitStatus.FINDINGS if findings else ExitStatus.OK
-
-
-def _rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    handler = {
-        "list": _rules_list,
-        "show": _rules_show,
-        "lint": _rules_lint,
-        "test": _rules_test,
-        "docs": _rules_docs,
-    }[args.rules_command]
-    return handler(args, stdout, stderr)
-
-
-def _display(path: str | Path) -> str:
-    """``path`` relative to the working directory when it is inside it, else as it is."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _rules_list(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import json
-
-    pack = _load_pack(args)
-    rules = sorted(pack.rules, key=lambda r: (r.category, r.id))
-    if args.format == "json":
-        data = [
-            {
-                "id": r.id,
-                "title": r.title,
-                "severity": r.severity.label,
-                "category": r.category,
-                "priority": r.priority,
-                "source": r.source_path,
-            }
-            for r in rules
-        ]
-        stdout.write(json.dumps(data, indent=2) + "\n")
-        return ExitStatus.OK
-    width = max((len(r.id) for r in rules), default=2)
-    for r in rules:
-        stdout.write(f"{r.id:<{width}}  {r.severity.label:<8}  {r.priority:>3}  {r.category:<10}  {r.title}\n")
-    return ExitStatus.OK
-
-
-def _find_rule(pack, rule_id: str):  # type: ignore[no-untyped-def]
-    import difflib
-
-    ids = [r.id for r in pack.rules]
-    if rule_id in ids:
-        return pack.get(rule_id)
-    message = f"unknown rule id {rule_id!r} ({len(ids)} rules loaded; see '{PROG} rules list')"
-    close = difflib.get_close_matches(rule_id, ids, n=3, cutoff=0.6)
-    if close:
-        message += "\ndid you mean: " + ", ".join(close) + "?"
-    raise ConfigError(message)
-
-
-def _fixtures_for(rule_path: str | Path) -> Path | None:
-    """The fixture folders beside a rule's directory: ``fixtures/logs`` or ``fixtures`` of an ancestor.
-
-    ``rules/docker/x.yaml`` of a checkout finds ``fixtures/logs``; a team's ``ci/rules`` finds
-    ``ci/fixtures`` (``<rules-dir>/../fixtures``). Two levels up at most.
-    """
-    start = Path(rule_path)
-    start = start if start.is_dir() else start.parent
-    for ancestor in list(start.resolve().parents)[:2]:
-        for candidate in (ancestor / "fixtures" / "logs", ancestor / "fixtures"):
-            if candidate.is_dir():
-                return candidate
-    return None
-
-
-def _rules_show(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from analyzer.rules.casecheck import format_finding
-    from analyzer.rules.fixtures import iter_cases, load_expected
-
-    pack = _load_pack(args)
-    rule = _find_rule(pack, args.rule_id)
-    raw = rule.raw
-    out = [
-        f"{rule.id}: {rule.title}",
-        f"  file:      {_display(rule.source_path)}",
-        f"  severity:  {rule.severity.label}",
-        f"  category:  {rule.category}",
-        f"  priority:  {rule.priority}",
-        f"  tags:      {', '.join(rule.tags) or '-'}",
-        "",
-        f"match ({'all' if rule.match_all else 'any'} of {len(rule.patterns)}):",
-    ]
-    for index, pattern in enumerate(rule.patterns, 1):
-        scope = []
-        if pattern.phases:
-            scope.append("phases " + ",".join(sorted(pattern.phases)))
-        if pattern.source is not None:
-            scope.append(f"source {pattern.source.value}")
-        if pattern.echo:
-            scope.append("echo")
-        out.append(f"  {index}. {pattern.regex.pattern}" + (f"  ({'; '.join(scope)})" if scope else ""))
-    if rule.exclusions:
-        out.append("exclude:")
-        out += [f"  - {e.regex.pattern}  (window {e.window})" for e in rule.exclusions]
-    for name in ("description", "summary", "remediation"):
-        text = str(raw.get(name, "")).rstrip()
-        label = name if name == "description" else f"{name} (template)"
-        out += ["", f"{label}:"] + [f"  {line}".rstrip() for line in (text or "-").splitlines()]
-    out += ["", "references:"]
-    out += [f"  - {ref.title}: {ref.url}" for ref in rule.references] or ["  -"]
-    fixtures = args.fixtures or _fixtures_for(rule.source_path)
-    out.append("")
-    if fixtures is None or not (Path(fixtures) / rule.id).is_dir():
-        where = f"{_display(fixtures)}/{rule.id}/" if fixtures else "(no fixtures directory found; use --fixtures DIR)"
-        out.append(f"fixture cases: none in {where}")
-    else:
-        directory = Path(fixtures) / rule.id
-        expected = load_expected(directory)
-        out.append(f"fixture cases ({_display(directory)}/):")
-        for case in iter_cases(fixtures):
-            if case.rule_id != rule.id:
-                continue
-            files = " + ".join(p.name for p in (case.log_path, case.record_path) if p is not None)
-            out.append(f"  {case.name}  [{files}]")
-            if case.name not in expected:
-                out.append("    expected: (no entry in expected.json)")
-            else:
-                findings = expected[case.name]
-                out += [f"    expected: {format_finding(f)}" for f in findings] or ["    expected: (no finding)"]
-    stdout.write("\n".join(out) + "\n")
-    return ExitStatus.OK
-
-
-def _lint_targets(args: argparse.Namespace) -> list[Path]:
-    from analyzer.rules import default_rules_dir
-
-    if args.paths:
-        missing = [p for p in args.paths if not p.exists()]
-        if missing:
-            raise ConfigError(f"no such file or directory: {missing[0]}")
-        return list(args.paths)
-    if args.no_default_rules and not args.rules_dir:
-        raise ConfigError("--no-default-rules needs at least one --rules-dir or PATH")
-    return ([] if args.no_default_rules else [default_rules_dir()]) + list(args.rules_dir)
-
-
-def _rules_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import json
-    from dataclasses import replace
-
-    from analyzer.rules.lint import WARNING, lint_paths
-
-    problems, files = lint_paths(_lint_targets(args))
-    problems = [replace(p, path=_display(p.path)) for p in problems]
-    errors = sum(p.severity != WARNING for p in problems)
-    warnings = len(problems) - errors
-    if args.format == "json":
-        data = {
-            "problems": [p.to_dict() for p in problems],
-            "summary": {"files": files, "errors": errors, "warnings": warnings},
-        }
-        stdout.write(json.dumps(data, indent=2) + "\n")
-    else:
-        stdout.write("".join(p.format() + "\n" for p in problems))
-    print(
-        f"{files} rule file{'s' if files != 1 else ''} checked: "
-        f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
-        file=stderr,
-    )
-    return ExitStatus.FINDINGS if errors or (warnings and args.strict) else ExitStatus.OK
-
-
-def _load_paths(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
-    """Rules from files and directories (a bad file raises, naming it: 'rules lint' shows them all)."""
-    from analyzer.rules import load_rule_file, load_rules
-
-    rules = []
-    for path in paths:
-        if path.is_dir():
-            rules += load_rules([path], include_default=False).rules
-        elif path.is_file():
-            rules.append(load_rule_file(path))
-        else:
-            raise ConfigError(f"no such file or directory: {path}")
-    return rules
-
-
-def _rules_test(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from dataclasses import replace
-
-    from analyzer.rules import default_rules_dir, load_rules
-    from analyzer.rules.casecheck import (
-        check_case,
-        cross_check,
-        format_confusion,
-        Overlaps,
-        load_overlaps,
-        missing_cases,
-    )
-    from analyzer.rules.fixtures import iter_cases, load_expected, run_case
-
-    if args.no_default_rules and not (args.rules_dir or args.paths):
-        raise ConfigError("--no-default-rules needs at least one --rules-dir or PATH")
-    base = load_rules(args.rules_dir, include_default=not args.no_default_rules).rules
-    extra = _load_paths(args.paths)
-    by_id = {r.id: r for r in base}
-    by_id.update((r.id, r) for r in extra)
-    rules = tuple(by_id.values())
-    if args.paths:
-        tested, origins = {r.id for r in extra}, list(args.paths)
-    elif args.rules_dir:
-        dirs = [d.resolve() for d in args.rules_dir]
-        tested = {r.id for r in rules if any(Path(r.source_path).resolve().is_relative_to(d) for d in dirs)}
-        origins = list(args.rules_dir)
-    else:
-        tested, origins = {r.id for r in base}, [default_rules_dir()]
-    if args.fixtures is not None:
-        if not args.fixtures.is_dir():
-            raise ConfigError(f"--fixtures: not a directory: {args.fixtures}")
-        fixture_dirs = [args.fixtures]
-    else:
-        fixture_dirs = []
-        for origin in origins:
-            found = _fixtures_for(origin)
-            if found is None:
-                raise ConfigError(
-                    f"no fixtures directory for {origin} (looked for fixtures/logs and fixtures beside it); "
-                    "pass --fixtures DIR"
-                )
-            if found not in fixture_dirs:
-                fixture_dirs.append(found)
-    cases = [c for d in fixture_dirs for c in iter_cases(d) if c.rule_id in tested]
-    where = ", ".join(_display(d) for d in fixture_dirs)
-    results = missing_cases(tested, cases, where)
-    if args.keyword:
-        cases = [c for c in cases if args.keyword in c.case_id]
-        results = [r for r in results if args.keyword in r.case_id]
-        if not cases and not results:
-            raise ConfigError(f"no fixture case matches -k {args.keyword!r}")
-    fired = []
-    for case in cases:
-        actual = run_case(rules, case)
-        fired.append((case, [f["rule_id"] for f in actual]))
-        results.append(check_case(case, actual, load_expected(case.directory)))
-    results.sort(key=lambda r: r.case_id)
-    out = []
-    for result in results:
-        note = ""
-        if result.passed and result.details:
-            note = f" ({result.details[0]})"
-        out.append(f"{'PASS' if result.passed else 'FAIL'} {result.case_id}{note}")
-        if not result.passed:
-            out += [f"    {line}" for line in result.details]
-    failed = sum(not r.passed for r in results)
-    summary = f"{len(results) - failed} passed, {failed} failed"
-    confusion_failed = False
-    if args.confusion:
-        overlaps = Overlaps()
-        for directory in fixture_dirs:
-            overlaps = overlaps.merge(load_overlaps(directory))
-        confusion = cross_check(fired, overlaps, by_id)
-        if args.keyword:  # a filtered run cannot tell a stale declaration
-            confusion = replace(confusion, unused=())
-        out += [""] + format_confusion(confusion)
-        problems = len(confusion.undeclared) + len(confusion.unused) + len(confusion.unknown)
-        summary += f", {problems} overlap problem{'s' if problems != 1 else ''}"
-        confusion_failed = problems > 0
-    stdout.write("\n".join(out) + "\n")
-    print(summary, file=stderr)
-    return ExitStatus.FINDINGS if failed or confusion_failed else ExitStatus.OK
-
-
-def _rules_docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from analyzer.rules.catalogue import render_catalogue
-
-    if args.check and args.output is None:
-        raise ConfigError("--check needs --output FILE (the catalogue to compare)")
-    pack = _load_pack(args)
-    text = render_catalogue(pack.rules)
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
-        if current == text:
-            return ExitStatus.OK
-        command = " ".join(
-            [PROG, "rules", "docs", "--output", str(args.output)] + [f"--rules-dir {d}" for d in args.rules_dir]
-            + (["--no-default-rules"] if args.no_default_rules else [])
-        )
-        state = "is out of date" if current is not None else "does not exist"
-        print(f"{PROG}: {args.output} {state}: run '{command}'", file=stderr)
-        return ExitStatus.FINDINGS
-    from analyzer.report import write_whole
-
-    write_whole(text, args.output, stdout)
-    if args.output is not None:
-        print(f"{PROG}: wrote {args.output} ({len(pack.rules)} rules)", file=stderr)
-    return ExitStatus.OK

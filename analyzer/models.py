@@ -20,20 +20,6 @@ RuleId = NewType("RuleId", str)
 BuildId = NewType("BuildId", str)
 """A CodeBuild build id, ``<project>:<uuid>``."""
 
-PHASES: tuple[str, ...] = (
-    "SUBMITTED",
-    "QUEUED",
-    "PROVISIONING",
-    "DOWNLOAD_SOURCE",
-    "INSTALL",
-    "PRE_BUILD",
-    "BUILD",
-    "POST_BUILD",
-    "UPLOAD_ARTIFACTS",
-    "FINALIZING",
-    "COMPLETED",
-)
-"""CodeBuild's phase types in execution order (``BuildPhaseType`` in the API model)."""
 
 
 class Severity(enum.IntEnum):

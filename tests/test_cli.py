@@ -397,3 +397,27 @@ def test_output_dash_is_stdout_and_a_directory_is_refused(tmp_path: Path) -> Non
     assert json.loads(run.out)["root_cause"] == "docker-hub-rate-limit"
     run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--output", str(tmp_path)])
     assert (run.code, run.err) == (2, f"codebuild-doctor: error: --output: {tmp_path} is a directory\n")
+
+
+def _parsers(parser, path=()):  # type: ignore[no-untyped-def]
+    """Every (command path, parser) of the CLI, the top level first."""
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def test_every_command_has_a_description_and_its_help_fits_80_columns(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    seen = []
+    for path, parser in _parsers(build_parser()):
+        seen.append(" ".join(path))
+        text = parser.format_help()
+        assert parser.description, f"{' '.join(path) or 'codebuild-doctor'} has no description"
+        assert " ".join(parser.description.split()) in " ".join(text.split())  # shown, wrapped
+        wide = [line for line in text.splitlines() if len(line) > 80 and len(line.split()) > 1]
+        assert wide == [], f"codebuild-doctor {' '.join(path)} --help"
+    assert {"diagnose", "scan", "demo", "rules", "rules list", "rules show", "rules lint", "rules test", "rules docs"} <= set(seen)

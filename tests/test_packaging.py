@@ -70,3 +70,12 @@ def test_installed_wheel_finds_the_demo_samples(installed: Path, tmp_path: Path)
     code = "import analyzer.demo as d; print(d.default_samples_dir()); print(len(d.load_samples()))"
     run = _run(installed, "-c", code, cwd=tmp_path)
     assert run.stdout.split() == [str(installed / "analyzer" / "data" / "demo"), "4"]
+
+
+def test_the_version_is_the_one_in_pyproject() -> None:
+    import tomllib
+
+    from analyzer._version import __version__
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert __version__ == data["project"]["version"]

@@ -19,7 +19,7 @@ from html import escape as _escape
 from importlib import resources
 from typing import Any
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.aggregate import UNKNOWN, ScanSummary
 from analyzer.report.interface import Renderer
 from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, when

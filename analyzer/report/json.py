@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.aggregate import CauseSummary, ProjectSummary
 from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.engine.prefilter import Prefilter, choose_backend, compile_prefilter, engine_versions
 from analyzer.models import Rule
 

@@ -321,7 +321,7 @@ RULE_CACHE_VERSION = "1"
 @lru_cache(maxsize=1)
 def _rule_cache_version() -> str:
     """What a cached rule depends on besides its file: versions, the loader's code, the schema."""
-    from analyzer import __version__
+    from analyzer._version import __version__
     from analyzer.rules.compiled import code_fingerprint
 
     code = code_fingerprint("analyzer.rules.loader", "analyzer.rules.templates", "analyzer.models")

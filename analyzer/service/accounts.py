@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from analyzer import __version__
+from analyzer._version import __version__
 from analyzer.scan import RateLimiter
 from analyzer.service.config import ServiceConfig
 

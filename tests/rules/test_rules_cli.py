@@ -63,6 +63,7 @@ def test_list_shows_priority():
     assert (code, err) == (0, "")
     # Column widths follow the longest id, so the row is matched by its cells.
     assert re.search(r"^docker-hub-rate-limit +error +90  docker +Docker Hub pull rate limit reached$", out, re.M)
+    assert re.match(r"id +severity  priority  category    title\n", out)  # a header row names the columns
 
 
 def test_test_passes_on_a_team_dir(team):
