@@ -1,0 +1,38 @@
+"""No fixture of a build that succeeded gets an error-level finding (decoys must stay quiet)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analyzer.models import Severity
+from analyzer.rules.fixtures import diagnose_case
+from tests.rules.conftest import CASES
+
+PHASE_END = re.compile(rb"Phase complete: \S+ (?:State|Success): (\S+)")
+
+
+def _succeeded(case) -> bool:  # type: ignore[no-untyped-def]
+    """A log case whose every 'Phase complete' says SUCCEEDED (or true), and no record."""
+    if case.log_path is None or case.record_path is not None:
+        return False
+    states = PHASE_END.findall(case.log_path.read_bytes())
+    return bool(states) and all(s in (b"SUCCEEDED", b"true") for s in states)
+
+
+SUCCESS_CASES = [c for c in CASES if _succeeded(c)]
+
+
+def test_there_are_success_cases_with_decoys() -> None:
+    names = {c.case_id for c in SUCCESS_CASES}
+    assert len(SUCCESS_CASES) >= 20
+    assert "docker-hub-rate-limit/positive-retry-passed-info" in names  # a retried rate limit that passed
+    assert "npm-registry-auth-failed/negative-codeartifact-install-ok" in names  # test_error_handling, 401 in names
+
+
+@pytest.mark.parametrize("case", SUCCESS_CASES, ids=lambda c: c.case_id)
+def test_a_build_that_succeeded_gets_no_error_level_finding(pack, case) -> None:
+    diagnosis = diagnose_case(pack.rules, case)
+    loud = [(f.rule_id, f.severity.label) for f in diagnosis.findings if f.severity >= Severity.ERROR]
+    assert loud == []
