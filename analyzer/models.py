@@ -52,6 +52,28 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
+class Role(str, enum.Enum):
+    """What a finding is to the failure: the causal ranking orders findings by it.
+
+    - ``cause``: in the output of the first command that failed, in the first failed phase.
+    - ``wrapper``: only reports another tool's failure (npm's lifecycle "failed",
+      ``make: *** Error 2``, CodeBuild's ``COMMAND_EXECUTION_ERROR``).
+    - ``consequence``: after the first failure (a later phase, artifacts never written).
+    - ``noise``: in a command or phase that succeeded, or in a failing test's source or
+      captured output.
+    """
+
+    CAUSE = "cause"
+    WRAPPER = "wrapper"
+    CONSEQUENCE = "consequence"
+    NOISE = "noise"
+
+    @property
+    def rank(self) -> int:
+        """0 for ``cause``, then ``wrapper``, ``consequence``, ``noise``."""
+        return list(Role).index(self)
+
+
 class TextSource(str, enum.Enum):
     """Where a piece of evidence comes from."""
 
@@ -202,6 +224,8 @@ class Build:
     image: str | None = None
     privileged_mode: bool | None = None
     compute_type: str | None = None
+    timeout_minutes: int | None = None
+    """``timeoutInMinutes``: the project's build timeout when the build ran."""
     phases: tuple[BuildPhase, ...] = ()
     logs: LogsLocation = field(default_factory=LogsLocation)
 
@@ -284,6 +308,7 @@ class Build:
             image=env.get("image"),
             privileged_mode=env.get("privilegedMode"),
             compute_type=env.get("computeType"),
+            timeout_minutes=data.get("timeoutInMinutes"),
             phases=phases,
             logs=LogsLocation(
                 group_name=logs.get("groupName"),
@@ -402,6 +427,10 @@ class Finding:
     """The rule says a re-run may pass (rate limit, throttling, timeout); see :attr:`Rule.transient`."""
     retry: str = ""
     """The rule's hint on retrying well, when :attr:`transient`."""
+    role: Role = Role.CAUSE
+    """What the finding is to the failure (cause, wrapper, consequence, noise)."""
+    role_reason: str = ""
+    """One line saying why it has that role."""
 
     @property
     def phase(self) -> str | None:

@@ -19,9 +19,17 @@ from typing import Any
 
 from analyzer.engine.matcher import Matcher, MatchOptions
 from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, compile_prefilter
-from analyzer.engine.ranking import rank
+from analyzer.engine.ranking import (
+    LOCATOR_TAG,
+    FailureContext,
+    assign_role,
+    explain_unexplained,
+    rank,
+    sharpen_evidence,
+)
+from analyzer.engine.structure import StructureBuilder
 from analyzer.engine.tail import ErrorTail
-from analyzer.models import Build, Diagnosis, Finding, LogStats, Rule, RuleProblem, Severity
+from analyzer.models import Build, Diagnosis, Finding, LogStats, Role, Rule, RuleProblem, Severity
 
 FALLBACK_TAG = "fallback"
 """Rules tagged so (``command-execution-error``) name a symptom, not a cause: with only such
@@ -98,23 +106,26 @@ def diagnose(
     options = options or EngineOptions()
     matcher = Matcher(rules, options.match)
     stats = None
+    structure = None
     tail = ErrorTail(options.tail_lines)
     if log is not None:
         counted = _CountingChunks(log)
         backend = choose_backend(options.engine)
+        builder = StructureBuilder()
         if backend == "reference":
             from analyzer.engine.reference import feed_all_lines
 
-            lines = feed_all_lines(matcher, counted, tail)
+            lines, last_lines = feed_all_lines(matcher, counted, tail, builder)
         else:
             from analyzer.engine.fast import feed_prefiltered
 
             prefilter = options.prefilter
             if prefilter is None or prefilter.backend != backend:
                 prefilter = prefilter_for(rules, backend)
-            lines = feed_prefiltered(matcher, counted, prefilter, tail)
+            lines, last_lines = feed_prefiltered(matcher, counted, prefilter, tail, builder)
         matcher.lines = lines
         stats = LogStats(lines=lines, bytes=counted.total, source=log_source)
+        structure = builder.finish(last_lines, lines)
     if build is not None:
         matcher.feed_phase_contexts(
             (phase.phase_type, context) for phase in build.phases for context in phase.contexts
@@ -134,6 +145,9 @@ def diagnose(
             # It matched only in phases that succeeded: it did not fail this build by itself.
             if finding.severity > Severity.INFO:
                 finding = dataclasses.replace(finding, severity=Severity.INFO)
+            finding = dataclasses.replace(
+                finding, role=Role.NOISE, role_reason=f"only in phases that succeeded ({', '.join(sorted(phases))})"
+            )
             notes.append(
                 f"{finding.rule_id} matched only in phases that succeeded ({', '.join(sorted(phases))}): "
                 "it did not fail the build, so it is reported as info"
@@ -141,18 +155,18 @@ def diagnose(
         findings.append(finding)
         if problem:
             problems.append(problem)
-    # The order stays the rules' own: a warning in a phase that succeeded (a runtime not
-    # installed) can still be the cause of a later failure; only its severity says it did not
-    # fail the build by itself, so --fail-on does not count it.
+    context = FailureContext.of(structure, build, succeeded)
+    findings = sharpen_evidence([assign_role(finding, context) for finding in findings], structure, options.match.context_lines)
+    findings.extend(explain_unexplained(findings, structure, context, build, options.match.context_lines))
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,
         log=stats,
         notes=tuple(notes),
         problems=tuple(problems),
-        # An unexplained failure, or one only a fallback rule explains, needs the log's last
-        # complaints: the generic "command failed" does not show what the tool printed.
-        tail=tail.lines() if all(FALLBACK_TAG in f.tags for f in findings) else (),
+        # An unexplained failure, or one only a wrapper explains, also keeps the log's last
+        # complaints (the located block is the first thing shown; these are the rest).
+        tail=tail.lines() if not any(f.role is Role.CAUSE and LOCATOR_TAG not in f.tags for f in findings) else (),
     )
 
 

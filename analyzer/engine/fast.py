@@ -38,7 +38,8 @@ from typing import Any
 
 from analyzer.engine.lines import Line, line_from_raw
 from analyzer.engine.matcher import Matcher
-from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, PHASE_ID, Prefilter, clean_block
+from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, MARKER_ID, PHASE_ID, Prefilter, clean_block
+from analyzer.engine.structure import StructureBuilder
 from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
 
@@ -282,13 +283,19 @@ class _Block:
 
 
 def feed_prefiltered(
-    matcher: Matcher, chunks: Iterable[bytes], prefilter: Prefilter, error_tail: ErrorTail | None = None
-) -> int:
-    """Feed ``matcher`` the lines of a log that can matter; returns the log's line count.
+    matcher: Matcher,
+    chunks: Iterable[bytes],
+    prefilter: Prefilter,
+    error_tail: ErrorTail | None = None,
+    structure: StructureBuilder | None = None,
+) -> tuple[int, list[Line]]:
+    """Feed ``matcher`` the lines of a log that can matter; returns the log's line count and
+    its last :data:`~analyzer.engine.tail.WINDOW` lines.
 
-    ``error_tail`` is shown the log's last :data:`~analyzer.engine.tail.WINDOW` lines, read
-    from the last blocks (kept for that, up to :data:`TAIL_BYTES`, so a log whose last lines
-    are giant may show it fewer).
+    ``structure`` is shown every line the prefilter flags as structural (phase, phase context,
+    marker), in order, and given the lines before the first failure when it asks. Those and the
+    last lines (also shown to ``error_tail``) are read from the last blocks, kept for that up to
+    :data:`TAIL_BYTES`, so a log whose last lines are giant may give fewer.
     """
     rules = [state.rule for state in matcher.states]
     unicode_slots = set(prefilter.unicode_slots)
@@ -299,8 +306,9 @@ def feed_prefiltered(
     last_fed = 0
     need_until = 0
     tail: list[Line] = []
-    recent: deque[_Block] = deque()  # the last blocks, for the error tail
+    recent: deque[_Block] = deque()  # the last blocks, for the error tail and the failure window
     kept = 0  # their raw bytes
+    keep_lines = max(TAIL_WINDOW, structure.window_size if structure is not None else 0)
     for raw, (cleaned, segments) in _cleaned_blocks(line_blocks(chunks, BLOCK_SIZE)):
         by_line, newlines, marks = _events_by_line(prefilter.events(cleaned), cleaned, first)
         block = _Block(raw, cleaned, first, phase, newlines)
@@ -340,6 +348,13 @@ def feed_prefiltered(
             if after != before:
                 block.change_lines.append(number)
                 block.change_phases.append(after)
+        if structure is not None:
+            for number in sorted(n for n, ids in by_line.items() if ids & _STRUCTURAL):
+                (line,) = block.lines(number, number)
+                structure.observe(line)
+                if structure.wants_window is not None:
+                    first_wanted = max(structure.wants_window - structure.window_size, 1)
+                    structure.take_window(_lines_between([*recent, block], first_wanted, number - 1))
         ranges: list[tuple[int, int]] = []
         only: dict[int, dict[int, set[int]]] = {}  # confirmed line -> {rule: patterns} that may match it
         if need_until >= block.first:
@@ -379,28 +394,34 @@ def feed_prefiltered(
             tail = (tail + list(block.lines(tail_first, block.last)))[-look:]
         phase = block.phase_before(block.last + 1)
         first = block.last + 1
-        if error_tail is not None and block.last >= block.first:
+        if block.last >= block.first:
             recent.append(block)
             kept += len(block.raw)
             while len(recent) > 1 and (
-                block.last - recent[1].first + 1 >= TAIL_WINDOW or kept - len(recent[0].raw) >= TAIL_BYTES
+                block.last - recent[1].first + 1 >= keep_lines or kept - len(recent[0].raw) >= TAIL_BYTES
             ):
                 kept -= len(recent.popleft().raw)
+    last_lines = _lines_between(recent, max(first - TAIL_WINDOW, 1), first - 1)
     if error_tail is not None:
-        start = max(first - TAIL_WINDOW, 1)
-        for old in recent:
-            if old.first <= start <= old.last:
-                old.mark_from_end(start)
-        lines = (
-            line
-            for old in recent
-            if old.last >= start
-            for line in old.lines(max(start, old.first), old.last)
-        )
-        for _ in error_tail.tap(lines):
+        for _ in error_tail.tap(last_lines):
             pass
         error_tail.close(first - 1)
-    return first - 1
+    return first - 1, last_lines
+
+
+_STRUCTURAL = frozenset((PHASE_ID, CONTEXT_ID, MARKER_ID))
+
+
+def _lines_between(blocks: Iterable[_Block], start: int, end: int) -> list[Line]:
+    """Lines ``start..end`` of the kept ``blocks`` (those still kept; the first found backwards)."""
+    found: list[Line] = []
+    for block in blocks:
+        if block.last < start or block.first > end or block.last < block.first:
+            continue
+        if block.first < start:
+            block.mark_from_end(start)
+        found.extend(block.lines(max(start, block.first), min(end, block.last)))
+    return found
 
 
 TAIL_BYTES = 16 << 20

@@ -1,10 +1,19 @@
-"""Turn a log's bytes into numbered, normalised lines that know their phase.
+"""The log model's lines: a log's bytes turned into numbered, normalised lines that know their phase.
 
-Lines are counted by ``\\n`` only (as ``wc -l``, ripgrep and the CloudWatch
-console count them); a lone ``\\r`` is a terminal progress redraw, not a line
-break. Bytes are decoded as UTF-8 with invalid sequences replaced, ANSI escape
-codes are stripped, and CodeBuild's agent lines (``[Container] <date> <time>
-...``) are parsed so each line carries the phase it was printed in.
+This module is the one place that knows how CI systems print their own lines:
+
+- Lines are counted by ``\\n`` only (as ``wc -l``, ripgrep and the CloudWatch
+  console count them); a lone ``\\r`` is a terminal progress redraw, not a line
+  break. Bytes are decoded as UTF-8 with invalid sequences replaced and ANSI escape
+  codes are stripped.
+- The prefix a saved copy of a log adds to every line is removed: ``aws logs tail``
+  (``2024-05-14T10:00:41.905000+00:00 <stream> ``), ``aws logs get-log-events --output
+  text`` (``EVENTS<TAB>ingestion time<TAB>...<TAB>timestamp``), a CloudWatch console copy
+  or GitHub Actions (a leading ISO 8601 time).
+- CodeBuild's agent lines (``[Container] <date> <time> ...``, the seconds-only form
+  before 2024 and the microsecond one since) are parsed, so each line carries the phase
+  it was printed in; :data:`MARKERS` names the lines that end a command or a phase in
+  CodeBuild, Travis CI and GitHub Actions logs (read by :mod:`analyzer.engine.structure`).
 """
 
 from __future__ import annotations
@@ -20,8 +29,59 @@ ANSI_ESCAPE = regex.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|
 AGENT_LINE = regex.compile(r"^\[Container\] (\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) ")
 """The CodeBuild agent's prefix; seconds-only before 2024, microseconds since."""
 
-_PHASE_START = regex.compile(r"^(?:Entering phase|Phase is) ([A-Z_]+)\s*$")
+CI_PREFIX = regex.compile(
+    r"^(?:EVENTS\t\d+\t"  # aws logs get-log-events --output text (columns sorted: ingestionTime, message, timestamp)
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?"  # ISO 8601 time
+    # ... then a tab (console copy), or a space and, from ``aws logs tail``, a CodeBuild log
+    # stream name (the build's UUID, ``project/UUID`` when the project names the stream).
+    r"(?:\t|[ ](?:[\w.:/-]*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[ ])?))"
+)
+"""The prefix a saved copy of a log puts before each line; removed from :attr:`Line.text`."""
+
+_EVENTS_TIMESTAMP = regex.compile(r"\t\d{10,16}$")
+"""The ``timestamp`` column that ends an ``EVENTS`` row of ``get-log-events --output text``."""
+
+PHASE_START = regex.compile(r"^(?:Entering phase|Phase is) ([A-Z_]+)\s*$")
+"""An agent line starting a phase (the body after the agent prefix)."""
+PHASE_COMPLETE = regex.compile(r"^Phase complete: ([A-Z_]+) (?:State: ([A-Z_]+)|Success: (true|false))")
+"""An agent line ending a phase: ``State: FAILED`` (current agent) or ``Success: false`` (older)."""
+PHASE_CONTEXT_LINE = "Phase context status code: {code} Message: {message}"
+"""How the agent prints a phase context; record contexts are matched in the same form."""
+PHASE_OUTCOME = regex.compile(r"^Phase context status code:(.*?) Message:")
+"""The status code of an agent's phase context line; empty when the phase succeeded."""
 _ECHO = regex.compile(r"^(?:Running command|Command did not exit successfully) ")
+
+PHASE_LITERALS = (b"Entering phase ", b"Phase is ")
+"""Every agent line that may start a phase holds one of these (checked exactly later)."""
+PHASE_CONTEXT_LITERAL = b"Phase context status code:"
+"""Every agent line that prints a phase context holds this."""
+MARKER_LITERALS = (
+    b"Phase complete: ",
+    b"Command did not exit successfully ",
+    b"The command \"",
+    b"##[error]",
+    b"Done. Your build exited with ",
+)
+"""Every line :data:`MARKERS` may match holds one of these (the prefilter finds them)."""
+
+MARKERS: tuple[tuple[str, regex.Pattern[str]], ...] = (
+    # CodeBuild: the agent's own lines (matched in the body after ``[Container] <time> ``).
+    ("codebuild-command-failed", regex.compile(r"^Command did not exit successfully (?P<command>.*) exit status (?P<status>\d+)\s*$")),
+    ("codebuild-phase-complete", PHASE_COMPLETE),
+    # Travis CI: after every command of the ``script`` phase, and after a failed setup command.
+    ("travis-command", regex.compile(r'^The command "(?P<command>.*)" (?:failed and )?exited with (?P<status>\d+)(?: during [^.]*)?\.\s*$')),
+    ("travis-done", regex.compile(r"^Done\. Your build exited with (?P<status>\d+)\.\s*$")),
+    # GitHub Actions: the runner's line after a failed step.
+    ("actions-exit", regex.compile(r"^##\[error\]Process completed with exit code (?P<status>\d+)\.?\s*$")),
+)
+"""Lines that end a command or a phase, with its exit status, by CI system (see :mod:`analyzer.engine.structure`)."""
+
+COMMAND_START = regex.compile(
+    r"^(?:Running command (?P<codebuild>.*)"  # CodeBuild agent (body)
+    r"|\$ (?P<travis>\S.*)"  # Travis CI echoes each command
+    r"|##\[group\]Run (?P<actions>.*))$"  # GitHub Actions step
+)
+"""A line that starts a command's output (the body of an agent line, or a visible line)."""
 
 
 class LineKind:
@@ -42,7 +102,8 @@ class Line:
     number: int
     """1-based, counted by ``\\n`` in the log as fetched."""
     text: str
-    """The whole line, decoded, ANSI codes and the trailing ``\\r`` removed."""
+    """The whole line, decoded, ANSI codes, a saved copy's prefix (:data:`CI_PREFIX`) and the
+    trailing ``\\r`` removed."""
     body_start: int
     """Offset in :attr:`text` where the message starts (after an agent prefix, else 0)."""
     phase: str | None
@@ -88,9 +149,36 @@ def normalise(raw: bytes) -> str:
     return text
 
 
+def strip_ci_prefix(text: str) -> str:
+    """``text`` without the prefix a saved copy of a log adds (:data:`CI_PREFIX`)."""
+    if not text or text[0] not in "E0123456789":
+        return text
+    prefix = CI_PREFIX.match(text)
+    if prefix is None:
+        return text
+    if text.startswith("EVENTS"):
+        text = _EVENTS_TIMESTAMP.sub("", text)
+    return text[prefix.end() :]
+
+
+def visible(text: str) -> str:
+    """What a terminal shows of a line: its last non-blank ``\\r`` segment (a redraw overwrites)."""
+    if "\r" not in text:
+        return text
+    for segment in reversed(text.split("\r")):
+        if segment.strip():
+            return segment
+    return ""
+
+
+def agent_body(line: Line) -> str | None:
+    """The message of a CodeBuild agent line, ``None`` for other lines."""
+    return line.text[line.body_start :] if line.kind != LineKind.OUTPUT else None
+
+
 def line_from_raw(number: int, raw: bytes, phase: str | None) -> tuple[Line, str | None]:
     """Make line ``number`` from its raw bytes, given the phase before it; returns it and the phase after."""
-    text = normalise(raw)
+    text = strip_ci_prefix(normalise(raw))
     kind = LineKind.OUTPUT
     body_start = 0
     if text.startswith("[Container] "):
@@ -99,7 +187,7 @@ def line_from_raw(number: int, raw: bytes, phase: str | None) -> tuple[Line, str
             body_start = prefix.end()
             body = text[body_start:]
             kind = LineKind.ECHO if _ECHO.match(body) else LineKind.AGENT
-            started = _PHASE_START.match(body)
+            started = PHASE_START.match(body)
             if started is not None:
                 phase = started.group(1)
     return Line(number, text, body_start, phase, kind), phase

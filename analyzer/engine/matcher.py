@@ -17,7 +17,7 @@ from typing import Any
 
 import regex
 
-from analyzer.engine.lines import Line, LineKind
+from analyzer.engine.lines import PHASE_CONTEXT_LINE, PHASE_OUTCOME, Line, LineKind
 from analyzer.models import (
     ContextLine,
     Evidence,
@@ -28,12 +28,6 @@ from analyzer.models import (
     RuleProblem,
     TextSource,
 )
-
-PHASE_CONTEXT_LINE = "Phase context status code: {code} Message: {message}"
-
-PHASE_OUTCOME = regex.compile(r"^Phase context status code:(.*?) Message:")
-"""The status code of an agent's phase context line; empty when the phase succeeded."""
-"""How the agent prints a phase context; record contexts are matched in the same form."""
 
 
 MAX_HIT_CAPTURES = 20

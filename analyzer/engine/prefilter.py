@@ -45,6 +45,7 @@ from typing import Any
 
 import regex
 
+from analyzer.engine.lines import MARKER_LITERALS, PHASE_CONTEXT_LITERAL, PHASE_LITERALS
 from analyzer.models import Rule, TextSource
 
 try:  # Python 3.11+: the parser behind ``re``; used read-only to walk a pattern's tree.
@@ -63,10 +64,6 @@ MIN_LITERAL = 3
 ENGINE_ENV = "CODEBUILD_DOCTOR_ENGINE"
 """Environment variable that forces a back-end: ``hyperscan``, ``python`` or ``reference``."""
 
-PHASE_LITERALS = (b"Entering phase ", b"Phase is ")
-"""Every agent line that may start a phase holds one of these (checked exactly later)."""
-PHASE_CONTEXT_LITERAL = b"Phase context status code:"
-"""Every agent line that prints a phase context holds this."""
 
 _NAMED_GROUP = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|\(\?P?<(?![=!])[A-Za-z_]\w*>")
 _ASCII = [chr(c) for c in range(128)]
@@ -520,6 +517,15 @@ CONTEXT_ID = -2
 """Event id of a line that may print a phase context."""
 ANY_ID = -3
 """Event id of a line every pattern must be checked on (it holds non-ASCII text)."""
+MARKER_ID = -4
+"""Event id of a line that may end a command or a phase (:data:`analyzer.engine.lines.MARKERS`)."""
+
+STRUCTURE_LITERALS: tuple[tuple[bytes, int], ...] = (
+    *((literal, PHASE_ID) for literal in PHASE_LITERALS),
+    (PHASE_CONTEXT_LITERAL, CONTEXT_ID),
+    *((literal, MARKER_ID) for literal in MARKER_LITERALS),
+)
+"""The literals of the log's own structure, with their event ids, scanned beside the rules."""
 
 
 def clean_block(block: bytes) -> bytes:
@@ -663,7 +669,7 @@ def compile_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter
             expressions.append(plan.hs_expression)
             ids.append(slot)
             flags.append(flag)
-        for literal, event_id in [(lit, PHASE_ID) for lit in PHASE_LITERALS] + [(PHASE_CONTEXT_LITERAL, CONTEXT_ID)]:
+        for literal, event_id in STRUCTURE_LITERALS:
             expressions.append(re.escape(literal))
             ids.append(len(slots) + (-event_id))  # hyperscan ids are unsigned: remapped below
             flags.append(0)
@@ -676,9 +682,8 @@ def compile_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter
             continue
         for literal in plan.literals:
             literals.setdefault(literal, []).append(slot)
-    for literal in PHASE_LITERALS:
-        literals.setdefault(literal.lower(), []).append(PHASE_ID)
-    literals.setdefault(PHASE_CONTEXT_LITERAL.lower(), []).append(CONTEXT_ID)
+    for literal, event_id in STRUCTURE_LITERALS:
+        literals.setdefault(literal.lower(), []).append(event_id)
     ahocorasick = ahocorasick_module()
     automaton = None
     if ahocorasick is not None and os.environ.get(ENGINE_ENV + "_NO_AHOCORASICK") is None:

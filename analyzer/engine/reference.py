@@ -8,17 +8,41 @@ it with ``EngineOptions(engine="reference")`` or ``CODEBUILD_DOCTOR_ENGINE=refer
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 
-from analyzer.engine.lines import iter_lines
+from analyzer.engine.lines import Line, iter_lines
 from analyzer.engine.matcher import Matcher
+from analyzer.engine.structure import StructureBuilder
+from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
 
 
-def feed_all_lines(matcher: Matcher, chunks: Iterable[bytes], tail: ErrorTail | None = None) -> int:
-    """Feed every line of the log to ``matcher`` (and ``tail``); returns the log's line count."""
-    lines = iter_lines(chunks)
+def feed_all_lines(
+    matcher: Matcher,
+    chunks: Iterable[bytes],
+    tail: ErrorTail | None = None,
+    structure: StructureBuilder | None = None,
+) -> tuple[int, list[Line]]:
+    """Feed every line of the log to ``matcher``, ``tail`` and ``structure``.
+
+    Returns the log's line count and its last :data:`~analyzer.engine.tail.WINDOW` lines.
+    """
+    last: deque[Line] = deque(maxlen=TAIL_WINDOW)
+    before: deque[Line] = deque(maxlen=structure.window_size if structure else 1)
+
+    def watched(lines: Iterator[Line]) -> Iterator[Line]:
+        for line in lines:
+            if structure is not None:
+                structure.observe(line)
+                if structure.wants_window is not None:
+                    structure.take_window(before)
+                before.append(line)
+            last.append(line)
+            yield line
+
+    lines = watched(iter_lines(chunks))
     matcher.feed(tail.tap(lines) if tail is not None else lines)
     if tail is not None:
         tail.close(matcher.lines)
-    return matcher.lines
+    return matcher.lines, list(last)

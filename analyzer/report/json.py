@@ -17,8 +17,10 @@ from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer
 from analyzer.report.view import DiagnosisView, ScanView, scan_view
 
-SCHEMA_VERSION = "1.1"
-"""1.1 added ``tail``: the last error-looking log lines when no rule fired."""
+SCHEMA_VERSION = "1.2"
+"""1.1 added ``tail``: the last error-looking log lines when no rule fired; 1.2 added each
+finding's ``role`` and ``role_reason`` (causal ranking) and the ``unrecognised-failure`` finding
+of the failure locator."""
 
 SCAN_SCHEMA_VERSION = "1.0"
 """The scan report's schema version."""
@@ -57,6 +59,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "tags": list(finding.tags),
         "transient": finding.transient,
         "retry": finding.retry or None,
+        "role": finding.role.value,
+        "role_reason": finding.role_reason,
     }
 
 

@@ -1,0 +1,388 @@
+"""The failure locator: the failing tool's own error block, in a log no specific rule explains.
+
+A rule pack never names every failure, so the report must still point at the real error. The
+locator reads the failing command's output (:attr:`LogStructure.failure_span`, else the log's
+last lines) and picks a handful of lines from signals that hold across toolchains:
+
+- **decisive lines**: a test runner's failure header (pytest's ``____ test_x ____``, Go's
+  ``--- FAIL:``, numbered failures of mocha, ExUnit, PHPUnit and RSpec, Surefire's
+  ``<<< FAILURE!``, ScalaTest's ``*** FAILED ***``, TAP's ``not ok``, cargo's ``---- x stdout
+  ----``), a compiler or linter diagnostic (``file:line:col: error``), an exception or the head
+  of a stack trace, a tool's ``error:``/``fatal:``/``ERROR`` line;
+- **error words** (``error``, ``failed``, ``cannot``, ``not found``, ``denied``...), weaker;
+- what is **not** the error: CI boilerplate (agent lines, Travis fold and time markers, command
+  echoes, progress bars), wrappers that only report another tool's failure (``npm ERR!``,
+  ``make: ***``, ``error Command failed with exit code``), and summaries (``Tests run: 5,
+  Failures: 1``, ``FAILURES!``, ``3 failing``);
+- with a **baseline** (the log of a build of the same project that succeeded), a line whose
+  shape also occurs there (numbers, hashes, paths and times masked) is not the error.
+
+The block is the first decisive line of the span with the lines that continue it (an
+exception's message and first frames, pytest's ``E`` lines), or, without one, the last
+error-looking line, or the tool's last words before it exited.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from analyzer.engine.lines import COMMAND_START, Line, LineKind, visible
+
+MAX_BLOCK = 4
+"""Lines of an error block at most: a handful, not a page."""
+
+TEST_HEADER = regex.compile(
+    r"""^(?:
+        _{3,}\ .+\ _{3,}$                                  # pytest failure section header
+      | ---\ FAIL:\ \S                                      # go test
+      | (?:FAIL|ERROR):\ \S                                 # unittest / nose
+      | not\ ok\ \d+                                        # TAP
+      | ----\ \S+\ stdout\ ----$                            # cargo test
+      | \s*●\ \S                                          # Jest's failure report
+      | \[-\]\ \S                                           # Pester
+      | \s*test\w*,\ .*\bfailed\b                           # xcpretty's failure section
+      | Test\ Case\ .*\bfailed\b                            # XCTest
+      | (?:Error|Failure):$                                 # minitest
+      | \s*\S.*(?:<<<\ (?:FAILURE|ERROR)!|\*\*\*\ FAILED\ \*\*\*|\[FAIL\])   # Surefire, ScalaTest, xUnit
+      | \s*\S.*\S\s+(?:FAILED|FAIL|ERROR)\s*$                  # Gradle, karma and table reporters: "name  FAILED"
+      | .*\bDubious,\ test\ returned                        # prove (TAP harness)
+      | thread\ '.*'\ panicked\ at                          # Rust
+    )""",
+    regex.VERBOSE,
+)
+"""The header of one test's failure report."""
+
+NUMBERED = regex.compile(r"^\s{0,6}\d{1,4}\)\s+\S")
+"""A numbered failure (mocha, ExUnit, PHPUnit, RSpec, minitest): one only when an error follows it."""
+
+PROGRESS_FAILED = regex.compile(r"^\S+::\S+ (?:FAILED|ERROR)\b|^\S+\.py [.sFEx]*[FE]|^\s*[✕✗✖×]\s\S")
+"""A runner's progress line naming a failed test (pytest's ``FAILED``, Jest's ✕, xcpretty's ✗):
+its report, with the reason, follows in the runner's failure section."""
+
+DIAGNOSTIC = regex.compile(
+    r"""^(?:
+        \S+?[:(]\d+(?:[:,]\d+)?\)?:?\ (?:fatal\ )?(?:error|Error|ERROR)\b    # file:line:col: error (gcc, tsc, javac, C#)
+      | (?:error|fatal|FATAL|ERROR|Error)(?:\[\w+\])?(?::|!|\ -)\ ?\S        # error: x, error[E0432]: x, ERROR: x, fatal: x
+      | \[(?:error|ERROR)\]\ (?!\s*$)                                      # sbt, Maven
+      | E\ {2,}\S                                                          # pytest's assertion lines
+      | \S+\ aborted!                                                      # rake aborted!
+      | CMake\ Error
+      | Traceback\ \(most\ recent\ call\ last\)
+      | (?:Exception|Error)\ in\ thread\ 
+      | (?:[\w$]+\.)*[\w$]*(?:Error|Exception|Failure)(?::\ |$)            # SomeError: message, java.lang.X: y
+      | \*\*\ \(\w+(?:\.\w+)*\)                                            # Elixir ** (ArgumentError)
+      | =ERROR\ REPORT=                                                    # Erlang
+      | \S+:\d+:\d+:\ \S                                                   # file:line:col: message (linters)
+      | \S+\.\w+:\d+:\ ?\S                                                 # file.ext:line: message
+      | .*\b(?:undefined\ reference\ to|command\ not\ found|No\ such\ file\ or\ directory|Segmentation\ fault|Killed)\b
+    )""",
+    regex.VERBOSE,
+)
+"""A compiler, linter or tool error, or the head of an exception (on the stripped line)."""
+
+NOT_AN_ERROR = regex.compile(
+    r"(?i)^\S*\s*(?:warn(?:ing)?|note|info|debug|hint)\b|\b(?:warning|note|info):|\b0 (?:errors?|failures?|failed)\b"
+    r"|\bno errors?\b|\bpass(?:ed|ing)?\b.*\b0 fail|✓|\bok\s*$"
+)
+"""A line that names an error word but is a warning, a note, or a count of none."""
+
+ERROR_WORDS = regex.compile(
+    r"(?i)\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|exception|denied|cannot|can't|unable|not\ found|could\ not"
+    r"|no\ such|invalid|missing|undefined|abort(?:ed)?|panic|refused|timed\ out|killed|segmentation|unresolved"
+    r"|not\ defined|incompatible|unsatisfied|conflict|problem|broken|unexpected)\b",
+    regex.VERBOSE,
+)
+"""Words of a complaint; weaker than :data:`DIAGNOSTIC`."""
+
+TRIGGER = regex.compile(
+    r"(?im)^.*(?:err|fail|fatal|exception|denied|cannot|can't|unable|not found|could not|no such|invalid|missing"
+    r"|undefined|abort|panic|refused|timed out|killed|segmentation|unresolved|not defined|incompatible"
+    r"|unsatisfied|conflict|problem|broken|unexpected|traceback|not ok|^\s*\d{1,4}\)\s|^_{3,} |[●✕✗✖×]|\[-\]"
+    r"|^\S+[:(]\d+[:,]\d+|^\S+\.\w+:\d+:|^E {2,}|^\*\* \().*$"
+)
+"""A cheap test that a line may be classified above zero (one scan over the whole window)."""
+
+WRAPPER = regex.compile(
+    r"""^(?:
+        npm\ (?:ERR!|error)\ 
+      | make(?:\[\d+\])?:\ \*\*\*
+      | \S*Makefile:\d+:\ recipe\ for\ target
+      | error\ Command\ failed\ with\ exit\ code
+      | (?:\#\#\[error\])?Process\ completed\ with\ exit\ code
+      | The\ command\ .*\ (?:failed|exited|returned\ a\ non-zero)
+      | Command\ (?:failed|exited)\ with
+      | ERROR:\ Job\ failed
+      | FAILURE:\ Build\ failed\ with\ an\ exception
+      | error:\ could\ not\ compile\ 
+      | (?:\[ERROR\]\ )?(?:Failed\ to\ execute\ goal|To\ see\ the\ full\ stack\ trace|Re-run\ Maven|For\ more\ information\ about\ the\ errors|\[Help\ 1\]|->\ \[Help)
+      | \[error\]\ \(.*\)\ .*(?:failed|Compilation\ failed)
+      | \[error\]\ Total\ time
+      | Error:\ Process\ completed
+      | info\ Visit\ https://yarnpkg
+      | An\ error\ occurred\ when\ executing\ task
+      | Aborted\ due\ to\ warnings
+      | Warning:\ Task\ ".*"\ failed
+      | \S+\ (?:returned|exited\ with)\ (?:non-zero\ )?(?:exit\ )?(?:status|code)\ [1-9]
+      | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
+      | ERROR:\ .*\bfailed\ while\ processing\b
+    )""",
+    regex.VERBOSE,
+)
+"""A line that only reports that another tool failed."""
+
+SUMMARY = regex.compile(
+    r"""(?ix)^(?:
+        tests?\ run:\ \d+,\ failures:
+      | failures!|errors!
+      | \d+\ (?:failing|failed|errors?)\b
+      | (?:=+\ )?(?:\d+\ failed|FAILED\ \(|FAIL\ \S+\s+[\d.]+s$|FAIL$)
+      | tests?:\ .*\b(?:failed|failures)\b
+      | test\ suites:\ 
+      | build\ fail(?:ed|ure)
+      | \*\*\ (?:test|build)\ failed\ \*\*
+      | there\ (?:was|were)\ \d+\ (?:failures?|errors?)
+      | (?:some|\d+)\ tests?\ failed
+      | finished\ in\ 
+      | ran\ \d+\ tests?
+      | tests\ ok\ \d+/\d+
+      | [-=*\ ]*(?:short\ test\ summary|failures|errors|failed\ tests)[-=*\ :]*$
+      | test\ result:\ FAILED
+      | error:\ test\ failed
+      | \d+\ examples?,\ \d+\ failures?
+      | \d+\ tests?,\ \d+\ (?:assertions|failures)
+      | failed\ \d+\ and\ passed
+      | \#\ fail\ 
+      | (?:result|status):\ fail
+      | \[\ ?ok:\ \d+
+      | .*\btotal:\ \d+,\ errors:\ \d+,\ failed:
+      | (?:R\ CMD\ check|latexmk|gulp|grunt)\b.*\bfailed
+    )""",
+)
+"""A summary of failures reported above it (a line to skip, not the error)."""
+
+BOILERPLATE = regex.compile(
+    r"""^(?:
+        \s*$
+      | travis_(?:fold|time|retry)
+      | \$\ \S                        # a command echo
+      | \+\ ?\S                       # set -x trace
+      | \#\#\[(?:group|endgroup|command|debug)
+      | [\s.\-=*#>|/\\:+~_^ \d%\[\]]*$   # progress bars, rules, dots
+      | (?:Downloading|Downloaded|Installing|Collecting|Fetching|Using|Requirement\ already)\b
+      | \[INFO\]\ 
+      | \[info\]\ (?!.*(?:\*\*\*\ FAILED|\bat\ |Exception|Error))
+      | (?:INFO|DEBUG|TRACE)\b
+    )""",
+    regex.VERBOSE,
+)
+"""CI boilerplate and progress: never an error line."""
+
+CONTINUATION = regex.compile(
+    r"""^(?:
+        \s+\S                          # indented: a frame, a message's next line, pytest source
+      | E\ {2,}                        # pytest assertion detail
+      | (?:at|from|in|File|Caused\ by|\.\.\.)\b
+      | \S+\.\w+:\d+
+      | \w[\w.$]*(?:Error|Exception)\b
+      | [>+\-?]\ 
+      | \*\*\ 
+      | \[(?:error|info)\]\s
+    )""",
+    regex.VERBOSE,
+)
+"""A line that continues the block above it."""
+
+PENDING = regex.compile(r"^(?:Pending|Skipped|Ignored)(?::|\ \()", regex.VERBOSE)
+"""A section of skipped tests: its numbered items are not failures."""
+
+_MASK = regex.compile(r"0x[0-9a-fA-F]+|[0-9a-f]{7,}|\d+(?:[.:]\d+)*|/[^\s:'\"]+")
+
+
+def shape(text: str) -> str:
+    """A line's shape: numbers, hashes, paths and times masked (for baseline comparison)."""
+    return _MASK.sub("#", text.strip())
+
+
+@dataclass(frozen=True)
+class Located:
+    """The error block the locator chose."""
+
+    lines: tuple[Line, ...]
+    """The block, in log order (its first line is the anchor)."""
+    signal: str
+    """Why: ``test-failure``, ``diagnostic``, ``progress``, ``error-words`` or ``last-output``."""
+
+
+WEIGHTS = {"test-failure": 5, "diagnostic": 4, "progress": 3, "error-words": 2, "warning": 1}
+"""How decisive each kind of line is: a test's failure report, then a tool's error, then a
+test runner's progress line, then any complaint."""
+
+
+def classify(text: str) -> str:
+    """The kind of a visible line: a key of :data:`WEIGHTS`, or ``boilerplate``, ``wrapper``,
+    ``summary``, ``numbered`` or ``other``."""
+    stripped = text.strip()
+    if not stripped or BOILERPLATE.match(text):
+        return "boilerplate"
+    if WRAPPER.match(stripped):
+        return "wrapper"
+    if SUMMARY.match(stripped):
+        return "summary"
+    if PROGRESS_FAILED.match(stripped):
+        return "progress"
+    if TEST_HEADER.match(text):
+        return "test-failure"
+    if NUMBERED.match(text):
+        return "numbered"
+    if DIAGNOSTIC.match(stripped):
+        return "warning" if NOT_AN_ERROR.search(stripped[:120]) else "diagnostic"
+    if ERROR_WORDS.search(stripped):
+        return "warning" if NOT_AN_ERROR.search(stripped) else "error-words"
+    return "other"
+
+
+def _text(line: Line) -> str:
+    return visible(line.text[line.body_start :]) if line.kind != LineKind.OUTPUT else visible(line.text)
+
+
+def _kinds(texts: Sequence[str]) -> list[str]:
+    """:func:`classify` of every text, found with one scan of them all for the cheap trigger."""
+    kinds = ["other"] * len(texts)
+    starts, at = [], 0
+    for text in texts:
+        starts.append(at)
+        at += len(text) + 1
+    joined = "\n".join(texts)
+    for found in TRIGGER.finditer(joined):
+        index = bisect.bisect_right(starts, found.start()) - 1
+        kinds[index] = classify(texts[index])
+    for index, text in enumerate(texts):
+        if kinds[index] == "other" and (not text.strip() or BOILERPLATE.match(text)):
+            kinds[index] = "boilerplate"
+    # A numbered item is a failure report when an error follows it, outside a Pending section.
+    pending = False
+    for index, kind in enumerate(kinds):
+        text = texts[index]
+        if PENDING.match(text.strip()):
+            pending = True
+        elif SUMMARY.match(text.strip()) or TEST_HEADER.match(text):
+            pending = False
+        if kind != "numbered":
+            continue
+        follows = kinds[index + 1 : index + 6]
+        kinds[index] = (
+            "test-failure"
+            if not pending and any(WEIGHTS.get(k, 0) >= 2 for k in follows)
+            else ("error-words" if ERROR_WORDS.search(text) else "other")
+        )
+    return kinds
+
+
+def locate(
+    window: Sequence[Line],
+    span: tuple[int, int] | None = None,
+    baseline: Collection[str] = (),
+) -> Located | None:
+    """The error block in ``window`` (limited to ``span`` when the failing command is known).
+
+    ``baseline`` holds the :func:`shape` of every line of a successful build's log; lines of
+    those shapes are not the error. Returns ``None`` when the window has no line to show.
+    """
+    lines = [
+        line
+        for line in window
+        if line.kind == LineKind.OUTPUT and (span is None or span[0] <= line.number <= span[1])
+    ]
+    if not lines:
+        return None
+    texts = [_text(line) for line in lines]
+    kinds = _kinds(texts)
+    if baseline:
+        kinds = [
+            "baseline" if WEIGHTS.get(kind, 0) and shape(text) in baseline else kind
+            for kind, text in zip(kinds, texts, strict=True)
+        ]
+    best = max((WEIGHTS.get(kind, 0) for kind in kinds), default=0)
+    anchor: int | None = None
+    if best >= 3:
+        # The first report of the most decisive kind: a runner's first failed test, a
+        # compiler's first error (later ones often follow from it).
+        anchor = next(i for i, kind in enumerate(kinds) if WEIGHTS.get(kind, 0) == best)
+    elif best == 2:
+        # Only complaints: the last one before the command ended is the likeliest.
+        anchor = max(i for i, kind in enumerate(kinds) if kind == "error-words")
+    signal = kinds[anchor] if anchor is not None else ""
+    if anchor is None:
+        if span is None:
+            return None
+        # No complaint at all: the tool's last words before it exited.
+        quiet = [i for i, kind in enumerate(kinds) if kind in ("other", "warning", "summary")]
+        if not quiet:
+            return None
+        anchor = quiet[-1]
+        while anchor > 0 and kinds[anchor - 1] in ("other", "warning") and quiet[-1] - anchor < MAX_BLOCK - 2:
+            anchor -= 1
+        signal = "last-output"
+    block = [lines[anchor]]
+    gap = False
+    for i in range(anchor + 1, len(lines)):
+        if len(block) >= MAX_BLOCK or lines[i].number - block[-1].number > 2:
+            break
+        kind = kinds[i]
+        if not texts[i].strip():
+            if gap:
+                break
+            gap = True  # one blank line may sit inside a block (Composer, cargo's "Caused by:")
+            continue
+        if kind in ("boilerplate", "wrapper", "summary", "baseline", "progress") or (
+            kind == "test-failure" and signal == "test-failure"
+        ):
+            break
+        if WEIGHTS.get(kind, 0) >= 2 or CONTINUATION.match(texts[i]) or signal == "last-output":
+            block.append(lines[i])
+            gap = False
+            continue
+        break
+    return Located(tuple(block), "error-words" if signal == "numbered" else signal)
+
+
+def is_command_echo(line: Line) -> bool:
+    """Whether ``line`` starts a command (an echo of it by the CI)."""
+    return COMMAND_START.match(_text(line)) is not None
+
+
+_PYTEST_HEADER = regex.compile(r"^_{3,} (.+) _{3,}$")
+_PYTEST_CAPTURED = regex.compile(r"^-{3,} Captured (?:std(?:out|err)|log) (?:call|setup|teardown) -{3,}$")
+_PYTEST_LOCATION = regex.compile(r"^\S+\.py:\d+: ")
+_SECTION_END = regex.compile(r"^={3,}")
+
+
+def test_noise_lines(window: Sequence[Line]) -> set[int]:
+    """Lines of a failing test's source or captured output (pytest's failure sections).
+
+    Inside a section ``____ test_x ____``, the test's source lines and its ``Captured ...``
+    output are the test's text, not its failure: only the ``E`` lines and the ``file.py:N:``
+    location say why it failed.
+    """
+    noise: set[int] = set()
+    inside = captured = False
+    for line in window:
+        text = visible(line.text)
+        if _PYTEST_HEADER.match(text):
+            inside, captured = True, False
+            continue
+        if _SECTION_END.match(text):
+            inside = captured = False
+            continue
+        if not inside:
+            continue
+        if _PYTEST_CAPTURED.match(text):
+            captured = True
+            continue
+        if captured or not (text.startswith("E ") or _PYTEST_LOCATION.match(text)):
+            noise.add(line.number)
+    return noise

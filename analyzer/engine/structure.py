@@ -1,0 +1,199 @@
+"""The log model's structure: phases, commands, their exit status, and where the build first failed.
+
+Both engine paths show a :class:`StructureBuilder` the lines that may be structural (the
+reference path every line; the fast path the lines the prefilter flags with a phase, phase
+context or marker literal, which are a superset), in order. It keeps:
+
+- each phase's outcome (from ``Phase complete: X State: Y`` and phase contexts);
+- every line that ends a command or a phase (:data:`analyzer.engine.lines.MARKERS`), with its
+  exit status;
+- the **first failure**: the first marker of a failed command or phase;
+- the lines before the first failure (up to :data:`FAILURE_WINDOW`), handed over by the engine
+  when the builder asks (:attr:`StructureBuilder.wants_window`), and the log's last lines.
+
+From those, :meth:`StructureBuilder.finish` makes a :class:`LogStructure`: the failing command's
+output span, which the ranking (roles) and the failure locator read. It is bounded: a few
+hundred markers and two windows of lines, whatever the log's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from analyzer.engine.lines import (
+    COMMAND_START,
+    MARKERS,
+    PHASE_COMPLETE,
+    PHASE_OUTCOME,
+    Line,
+    LineKind,
+    visible,
+)
+
+FAILURE_WINDOW = 20_000
+"""Lines kept before the first failure: the failing command's output that the locator reads."""
+
+MAX_MARKERS = 10_000
+"""Markers kept (a log of a million ``The command`` lines keeps its first ones)."""
+
+_AGENT_STRUCTURE = ("Entering phase", "Phase is", "Phase context status code:", "Phase complete", "Command did not")
+_MARKER_HINTS = ("Phase complete", "Command did not", "The command", "##[error]", "Done. Your build")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A line that ends a command or a phase."""
+
+    line: int
+    kind: str
+    """Which CI printed it: ``codebuild-command-failed``, ``travis-command``, ``actions-exit``..."""
+    failed: bool
+    status: str | None = None
+    """The exit status or phase state as printed (``1``, ``FAILED``, ``TIMED_OUT``)."""
+    command: str | None = None
+    phase: str | None = None
+
+
+@dataclass(frozen=True)
+class LogStructure:
+    """What the log says of its own structure: the answer of :class:`StructureBuilder`."""
+
+    ci: str | None
+    """``codebuild``, ``travis``, ``actions`` or ``None`` (plain tool output)."""
+    markers: tuple[Marker, ...]
+    failure: Marker | None
+    """The first failed command or phase, if the log says."""
+    command_start: int | None
+    """The line that started the failing command (its echo), when found in the window."""
+    command: str | None
+    """The failing command, as the CI printed it."""
+    window: tuple[Line, ...]
+    """The lines before :attr:`failure` (at most :data:`FAILURE_WINDOW`), else the log's last lines."""
+    last_line: int
+    phase_outcomes: dict[str, bool] = field(default_factory=dict)
+    """Phase -> whether it succeeded, from the log's agent lines."""
+    open_phase: str | None = None
+    """A CodeBuild phase that was entered and never completed: the log stops mid-phase."""
+
+    def command_status(self, line: int) -> Marker | None:
+        """The marker that ended the command whose output holds ``line`` (the first one after it)."""
+        for marker in self.markers:
+            if marker.line >= line and marker.kind not in ("codebuild-phase-complete", "travis-done"):
+                return marker
+        return None
+
+    @property
+    def failure_span(self) -> tuple[int, int] | None:
+        """``(first, last)`` lines of the failing command's output, when the log says where it failed."""
+        if self.failure is None:
+            return None
+        start = self.command_start + 1 if self.command_start is not None else (self.window[0].number if self.window else 1)
+        return start, self.failure.line - 1
+
+
+class StructureBuilder:
+    """Collects a log's structure as its lines stream past (see the module docstring)."""
+
+    def __init__(self, window: int = FAILURE_WINDOW) -> None:
+        self.window_size = window
+        self.markers: list[Marker] = []
+        self.failure: Marker | None = None
+        self.wants_window: int | None = None
+        """Set to the first failure's line number until :meth:`take_window` is called."""
+        self.phase_outcomes: dict[str, bool] = {}
+        self._window: tuple[Line, ...] = ()
+        self._ci: str | None = None
+        self._phase_entered: str | None = None
+        self._phase_completed: set[str] = set()
+
+    def observe(self, line: Line) -> None:
+        """Look at a line that may be structural (any line may be given; most return at once)."""
+        if line.kind != LineKind.OUTPUT:
+            body = line.text[line.body_start :]
+            if not body.startswith(_AGENT_STRUCTURE):
+                return
+            self._ci = self._ci or "codebuild"
+            if line.phase:
+                self._phase_entered = line.phase
+            if body.startswith("Phase context status code:"):
+                outcome = PHASE_OUTCOME.match(body)
+                if outcome is not None and line.phase is not None:
+                    # An empty status code is how the agent reports a phase that succeeded.
+                    self.phase_outcomes[line.phase] = not outcome.group(1).strip()
+                return
+        else:
+            body = visible(line.text)
+        if not any(hint in body for hint in _MARKER_HINTS):
+            return
+        for kind, pattern in MARKERS:
+            found = pattern.match(body)
+            if found is None:
+                continue
+            if kind == "codebuild-phase-complete":
+                if line.kind == LineKind.OUTPUT:
+                    return
+                phase, state, success = found.group(1), found.group(2), found.group(3)
+                self._phase_completed.add(phase)
+                ok = state == "SUCCEEDED" if state else success == "true"
+                self.phase_outcomes.setdefault(phase, ok)
+                marker = Marker(line.number, kind, not ok, state or ("SUCCEEDED" if ok else "FAILED"), None, phase)
+            elif kind == "codebuild-command-failed":
+                if line.kind == LineKind.OUTPUT:
+                    return
+                marker = Marker(line.number, kind, True, found.group("status"), found.group("command"), line.phase)
+            else:
+                self._ci = self._ci or kind.split("-")[0]
+                groups = found.groupdict()
+                status = groups.get("status")
+                marker = Marker(line.number, kind, status not in (None, "0"), status, groups.get("command"), line.phase)
+            if len(self.markers) < MAX_MARKERS:
+                self.markers.append(marker)
+            if marker.failed and self.failure is None and marker.kind != "travis-done":
+                self.failure = marker
+                self.wants_window = marker.line
+            return
+
+    def take_window(self, lines: Iterable[Line]) -> None:
+        """The lines just before the first failure (the engine gives them once it is found)."""
+        self._window = tuple(lines)[-self.window_size :]
+        self.wants_window = None
+
+    def finish(self, last_lines: Sequence[Line], last_line: int) -> LogStructure:
+        """The structure, given the log's last lines (used as the window when nothing failed)."""
+        failure = self.failure
+        if failure is None:
+            # Travis's closing line says the build failed, but not which command did.
+            done = next((m for m in self.markers if m.kind == "travis-done" and m.failed), None)
+            window = tuple(line for line in last_lines if done is None or line.number < done.line)
+        else:
+            window = self._window
+        command_start, command = None, failure.command if failure else None
+        for line in reversed(window):
+            body = line.text[line.body_start :] if line.kind != LineKind.OUTPUT else visible(line.text)
+            started = COMMAND_START.match(body)
+            if started is not None and (line.kind != LineKind.OUTPUT or not started.group("codebuild")):
+                command_start = line.number
+                command = command or next(g for g in started.groups() if g is not None)
+                break
+        open_phase = None
+        if self._ci == "codebuild" and self._phase_entered and self._phase_entered not in self._phase_completed:
+            open_phase = self._phase_entered
+        return LogStructure(
+            ci=self._ci,
+            markers=tuple(self.markers),
+            failure=failure,
+            command_start=command_start,
+            command=command,
+            window=window,
+            last_line=last_line,
+            phase_outcomes=dict(self.phase_outcomes),
+            open_phase=open_phase,
+        )
+
+
+PHASE_ORDER = ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
+               "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED")
+"""CodeBuild's phases in execution order."""
+
+__all__ = ["FAILURE_WINDOW", "LogStructure", "Marker", "PHASE_COMPLETE", "PHASE_ORDER", "StructureBuilder"]
