@@ -101,7 +101,7 @@ def summarise(report: ScanReport) -> ScanSummary:
     by_project: dict[str, list[Diagnosis]] = defaultdict(list)
     daily: dict[str, Counter[str]] = defaultdict(Counter)
     for diagnosis in report.diagnoses:
-        root = diagnosis.root_cause
+        root = diagnosis.explained_by
         cause = root.rule_id if root else UNKNOWN
         by_cause[cause].append(diagnosis)
         build = diagnosis.build
@@ -136,7 +136,7 @@ def recurrences(report: ScanReport) -> dict[str, int]:
 
 
 def _cause(rule_id: str, items: list[Diagnosis]) -> CauseSummary:
-    root = items[0].root_cause
+    root = items[0].explained_by
     projects = Counter((d.build.project if d.build else None) or "(no project)" for d in items)
     return CauseSummary(
         rule_id=rule_id,
@@ -152,12 +152,12 @@ def _cause(rule_id: str, items: list[Diagnosis]) -> CauseSummary:
 
 def _project(name: str, items: Iterable[Diagnosis]) -> ProjectSummary:
     items = list(items)
-    causes = Counter(d.root_cause.rule_id if d.root_cause else UNKNOWN for d in items)
+    causes = Counter(d.explained_by.rule_id if d.explained_by else UNKNOWN for d in items)
     top = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if causes else None
     return ProjectSummary(
         project=name,
         builds=len(items),
-        diagnosed=sum(1 for d in items if d.findings),
+        diagnosed=sum(1 for d in items if d.explained_by),
         minutes_lost=sum(_minutes(d) for d in items),
         top_cause=top,
     )

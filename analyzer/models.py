@@ -479,6 +479,19 @@ class Diagnosis:
         """The top-ranked finding, or ``None`` when no rule fired."""
         return self.findings[0] if self.findings else None
 
+    @property
+    def explained_by(self) -> Finding | None:
+        """The root cause when a specific rule names it; ``None`` when the failure is unrecognised.
+
+        A top finding that is a wrapper (it only reports another tool's failure), a
+        consequence, noise, or the failure locator's block does not explain the build: a
+        scan counts such a build as unrecognised, never as explained.
+        """
+        root = self.root_cause
+        if root is None or root.role is not Role.CAUSE or "locator" in root.tags:
+            return None
+        return root
+
     def worst_severity(self) -> Severity | None:
         """The highest severity among the findings."""
         return max((f.severity for f in self.findings), default=None)

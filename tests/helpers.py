@@ -31,3 +31,10 @@ def agent(text: str, second: int = 0) -> str:
 def log_bytes(*lines: str) -> bytes:
     """Lines joined with \\n and a final newline."""
     return ("\n".join(lines) + "\n").encode()
+
+
+def rule_findings(diagnosis):  # type: ignore[no-untyped-def]
+    """The findings of a diagnosis that rules made (not the failure locator's, nor a stopped build's)."""
+    from analyzer.engine.ranking import LOCATOR_TAG
+
+    return tuple(f for f in diagnosis.findings if LOCATOR_TAG not in f.tags)

@@ -128,12 +128,14 @@ def test_an_unknown_failure_still_gets_line_numbered_evidence(tmp_path: Path) ->
     log = tmp_path / "unknown.log"
     log.write_text("compiling\nfrobnicator: fatal: the widget is inside out\nsome output\ndone\n")
     run = Run(["diagnose", "--log-file", str(log), "--format", "json"])
-    assert run.code == 0
+    assert run.code == 1  # the located failure is an error
     report = json.loads(run.out)
-    assert report["findings"] == []
-    assert report["tail"] == [{"line_number": 2, "text": "frobnicator: fatal: the widget is inside out"}]
+    (located,) = report["findings"]
+    assert (located["rule_id"], located["role"], located["line_numbers"]) == ("unrecognised-failure", "cause", [2])
+    assert report["tail"] == []  # the located block is shown instead
     text = Run(["diagnose", "--log-file", str(log)]).out
-    assert "    2   frobnicator: fatal: the widget is inside out" in text
+    assert "ROOT CAUSE: Unrecognised failure" in text
+    assert "    2 > frobnicator: fatal: the widget is inside out" in text
 
 
 def test_output_file_is_written_whole(tmp_path: Path) -> None:
@@ -339,11 +341,16 @@ def test_when_only_the_fallback_matches_the_tools_own_error_is_shown(tmp_path: P
     log = tmp_path / "terraform.log"
     log.write_text(TERRAFORM_LOG, encoding="utf-8")
     report = json.loads(Run(["diagnose", "--log-file", str(log), "--format", "json"]).out)
-    assert [f["rule_id"] for f in report["findings"]] == ["command-execution-error"]
-    assert {"line_number": 4, "text": "\u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists"} in report["tail"]
+    # The generic rule only reports the failure (a wrapper); terraform's own error, located, is the cause.
+    assert [(f["rule_id"], f["role"]) for f in report["findings"]] == [
+        ("unrecognised-failure", "cause"),
+        ("command-execution-error", "wrapper"),
+    ]
+    assert report["findings"][0]["line_numbers"] == [4]
+    assert report["findings"][0]["evidence"][0]["text"] == "\u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists"
     text = Run(["diagnose", "--log-file", str(log)]).out
-    assert "Only a generic rule matched: the tool's own error is likely among the lines below." in text
-    assert "    4   \u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists" in text
+    assert text.index("ROOT CAUSE: Unrecognised failure of a build command") < text.index("command-execution-error")
+    assert "    4 > \u2502 Error: creating S3 Bucket (acme-shop-assets): BucketAlreadyExists" in text
 
 
 RECOVERED_LOG = """\

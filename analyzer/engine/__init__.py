@@ -49,6 +49,8 @@ class EngineOptions:
     """``auto`` (hyperscan if installed, else pure Python), ``hyperscan``, ``python`` or
     ``reference`` (every line, every pattern: the slow definition of the right answer).
     The ``CODEBUILD_DOCTOR_ENGINE`` environment variable overrides it."""
+    locate: bool = True
+    """Add the failure locator's finding when no rule names a cause (off: rules' findings only)."""
     prefilter: Prefilter | None = None
     """A prefilter compiled for these rules (e.g. loaded from the on-disk cache); built if ``None``."""
 
@@ -157,16 +159,17 @@ def diagnose(
             problems.append(problem)
     context = FailureContext.of(structure, build, succeeded)
     findings = sharpen_evidence([assign_role(finding, context) for finding in findings], structure, options.match.context_lines)
-    findings.extend(explain_unexplained(findings, structure, context, build, options.match.context_lines))
+    if options.locate:
+        findings.extend(explain_unexplained(findings, structure, context, build, options.match.context_lines))
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,
         log=stats,
         notes=tuple(notes),
         problems=tuple(problems),
-        # An unexplained failure, or one only a wrapper explains, also keeps the log's last
-        # complaints (the located block is the first thing shown; these are the rest).
-        tail=tail.lines() if not any(f.role is Role.CAUSE and LOCATOR_TAG not in f.tags for f in findings) else (),
+        # With no cause at all (not even a located block: the failing command printed
+        # nothing the locator reads as an error), the log's last complaints are kept.
+        tail=tail.lines() if not any(f.role is Role.CAUSE for f in findings) else (),
     )
 
 

@@ -39,7 +39,7 @@ TEST_HEADER = regex.compile(
     r"""^(?:
         _{3,}\ .+\ _{3,}$                                  # pytest failure section header
       | ---\ FAIL:\ \S                                      # go test
-      | (?:FAIL|ERROR):\ \S                                 # unittest / nose
+      | (?:FAIL|ERROR):\ [\w.]+(?:\ \([\w.]+\))?\s*$         # unittest / nose
       | not\ ok\ \d+                                        # TAP
       | ----\ \S+\ stdout\ ----$                            # cargo test
       | \s*●\ \S                                          # Jest's failure report
@@ -70,6 +70,8 @@ DIAGNOSTIC = regex.compile(
       | \[(?:error|ERROR)\]\ (?!\s*$)                                      # sbt, Maven
       | E\ {2,}\S                                                          # pytest's assertion lines
       | \S+\ aborted!                                                      # rake aborted!
+      | npm\ (?:ERR!|error)\ \S                                           # npm's own errors (wrappers are caught first)
+      | make(?:\[\d+\])?:\ \*\*\*\ \S                                 # make: *** No rule to make target
       | CMake\ Error
       | Traceback\ \(most\ recent\ call\ last\)
       | (?:Exception|Error)\ in\ thread\ 
@@ -102,14 +104,16 @@ TRIGGER = regex.compile(
     r"(?im)^.*(?:err|fail|fatal|exception|denied|cannot|can't|unable|not found|could not|no such|invalid|missing"
     r"|undefined|abort|panic|refused|timed out|killed|segmentation|unresolved|not defined|incompatible"
     r"|unsatisfied|conflict|problem|broken|unexpected|traceback|not ok|^\s*\d{1,4}\)\s|^_{3,} |[●✕✗✖×]|\[-\]"
-    r"|^\S+[:(]\d+[:,]\d+|^\S+\.\w+:\d+:|^E {2,}|^\*\* \().*$"
+    r"|^\S+[:(]\d+[:,]\d+|^\S+\.\w+:\d+:|^E {2,}|^\*\* \(|\*\*\* |\bERR!).*$"
 )
 """A cheap test that a line may be classified above zero (one scan over the whole window)."""
 
 WRAPPER = regex.compile(
     r"""^(?:
-        npm\ (?:ERR!|error)\ 
-      | make(?:\[\d+\])?:\ \*\*\*
+        npm\ (?:ERR!|error)\ (?:code\ ELIFECYCLE|errno\ |Exit\ status|Failed\ at\ the|This\ is\ probably|A\ complete\ log|\s*/\S+\.log|\s*$|Lifecycle\ script|command\ |path\ |in\ workspace|workspace\ |location\ |\S+@\S+\ \S+:\ `|Test\ failed|Linux|argv|node\ v|npm\ \ v|cwd|os\ |Tell\ the\ author|You\ can\ get|not\ with\ npm|\ *\S+@\S+\ \S+\ script)
+      | make(?:\[\d+\])?:\ \*\*\*\ \[.*\]\ (?:Error|Killed|Segmentation)
+      | (?:\#\d+\ )?(?:ERROR:\ )?(?:failed\ to\ solve|process\ ".*"\ did\ not\ complete\ successfully)
+      | Service\ '.*'\ failed\ to\ build
       | \S*Makefile:\d+:\ recipe\ for\ target
       | error\ Command\ failed\ with\ exit\ code
       | (?:\#\#\[error\])?Process\ completed\ with\ exit\ code
@@ -245,8 +249,20 @@ def classify(text: str) -> str:
     return "other"
 
 
+STEP_PREFIX = regex.compile(r"^#\d+ \d+\.\d+ |^[│╷╵] ?")
+"""A prefix before a tool's own text: BuildKit's plain progress (``#7 3.215 ``), Terraform's box (``│ ``)."""
+
+
+TOOL_PREFIX = regex.compile(r"^[^\s!:\]]{1,8}(?: [^\s!:\]]{1,8})?[!:\]] ")
+"""A tool's prefix on each of its lines (``npm ERR! ``, ``[error] ``, ``error: ``): a block goes on
+while its lines carry the anchor's."""
+
+
 def _text(line: Line) -> str:
-    return visible(line.text[line.body_start :]) if line.kind != LineKind.OUTPUT else visible(line.text)
+    text = visible(line.text[line.body_start :]) if line.kind != LineKind.OUTPUT else visible(line.text)
+    if text[:1] in ("#", "│", "╷", "╵"):
+        text = STEP_PREFIX.sub("", text, count=1)
+    return text
 
 
 def _kinds(texts: Sequence[str]) -> list[str]:
@@ -328,6 +344,7 @@ def locate(
             anchor -= 1
         signal = "last-output"
     block = [lines[anchor]]
+    prefix = TOOL_PREFIX.match(texts[anchor])
     gap = False
     for i in range(anchor + 1, len(lines)):
         if len(block) >= MAX_BLOCK or lines[i].number - block[-1].number > 2:
@@ -342,7 +359,8 @@ def locate(
             kind == "test-failure" and signal == "test-failure"
         ):
             break
-        if WEIGHTS.get(kind, 0) >= 2 or CONTINUATION.match(texts[i]) or signal == "last-output":
+        same_tool = prefix is not None and texts[i].startswith(prefix.group(0))
+        if WEIGHTS.get(kind, 0) >= 2 or CONTINUATION.match(texts[i]) or same_tool or signal == "last-output":
             block.append(lines[i])
             gap = False
             continue

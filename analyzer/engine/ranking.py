@@ -227,7 +227,7 @@ def _located(
     signal = _SIGNALS.get(located.signal, "an error")
     summary = (
         f"No rule in the pack names this failure. {failed}; the lines shown are {signal} "
-        f"(lines {first}-{last})" + (", found with the log of a build that succeeded as a baseline" if baseline else "") + "."
+        + (f"(line {first})" if first == last else f"(lines {first}-{last})") + (", found with the log of a build that succeeded as a baseline" if baseline else "") + "."
     )
     remediation = (
         "Read the lines shown: they are the failing tool's own error output, not CodeBuild's.\n\n"
@@ -276,7 +276,12 @@ def _block_evidence(located: Located, window: Sequence[Line], context_lines: int
                 line_number=line.number,
                 phase=line.phase,
                 before=_context(window, range(first - context_lines, first)) if index == 0 else (),
-                after=_context(window, range(last + 1, last + 1 + context_lines)) if index == len(block) - 1 else (),
+                # A line the block skipped (a blank one) is context, so the excerpt has no gap.
+                after=(
+                    _context(window, range(last + 1, last + 1 + context_lines))
+                    if index == len(block) - 1
+                    else _context(window, range(line.number + 1, block[index + 1].number))
+                ),
             )
         )
     return tuple(evidence)

@@ -204,6 +204,9 @@ class FindingView:
 TRANSIENT = "transient"
 """The detail label of a finding whose rule says a re-run may pass."""
 
+ROLE_LABEL = "Role"
+"""The label of a finding's role in the human formats."""
+
 
 def transient_note(finding: Finding, recurred: int | None = None) -> str | None:
     """``a re-run may pass; it recurred in 4 builds. <retry hint>`` for a transient finding, else ``None``."""
@@ -215,10 +218,17 @@ def transient_note(finding: Finding, recurred: int | None = None) -> str | None:
     return text + (f". {finding.retry}" if finding.retry else "")
 
 
+def role_text(finding: Finding) -> str:
+    """``cause: in the output of the first command that failed (`npm test`)``."""
+    return f"{finding.role.value}: {finding.role_reason}" if finding.role_reason else finding.role.value
+
+
 def finding_view(finding: Finding, index: int, recurred: int | None = None) -> FindingView:
     """The view of one finding (its excerpt built here, once); ``recurred``: builds of a scan it fired on."""
+    details: tuple[tuple[str, str], ...] = ((ROLE_LABEL, role_text(finding)),) if finding.role_reason else ()
     note = transient_note(finding, recurred)
-    details = ((TRANSIENT, note),) if note else ()
+    if note:
+        details += ((TRANSIENT, note),)
     return FindingView(finding, index, excerpt(finding.evidence, finding.count), details)
 
 
@@ -262,8 +272,10 @@ class DiagnosisView:
 
     @property
     def cause(self) -> str:
-        """The root cause's rule id, or ``unknown``."""
-        return self.root.finding.rule_id if self.root else UNKNOWN
+        """The rule id of the specific rule that explains the failure, or ``unknown`` (no rule
+        fired, or the top finding is a wrapper, a consequence or the failure locator's block)."""
+        explained = self.diagnosis.explained_by
+        return explained.rule_id if explained else UNKNOWN
 
     @property
     def title(self) -> str:
@@ -308,6 +320,8 @@ class DiagnosisView:
             words += [self.build.source_version or "", self.build.initiator or ""]
         if self.root is not None:
             words.append(self.root.finding.summary)
+            # The error block of an unrecognised failure is what a reader searches for.
+            words += [e.text for e in self.root.finding.evidence]
         return " ".join(words).lower()
 
 

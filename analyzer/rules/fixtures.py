@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.engine import diagnose
-from analyzer.models import Build, Diagnosis, Rule
+from analyzer.models import Build, Diagnosis, Role, Rule
 
 EXPECTED_FILE = "expected.json"
 """Name of the file in each rule's fixture folder that holds the expected results."""
@@ -96,12 +96,16 @@ def diagnose_case(rules: Sequence[Rule], case: Case) -> Diagnosis:
 
 
 def summarise(diagnosis: Diagnosis) -> list[dict[str, Any]]:
-    """The findings of a diagnosis in ``expected.json`` form, in rank order."""
+    """The findings of a diagnosis in ``expected.json`` form, in rank order.
+
+    ``role`` is written only when it is not ``cause`` (a wrapper, a consequence, noise).
+    """
     return [
         {
             "rule_id": finding.rule_id,
             "lines": [evidence.line_number for evidence in finding.evidence],
             "captures": dict(sorted(finding.captures.items())),
+            **({"role": finding.role.value} if finding.role is not Role.CAUSE else {}),
         }
         for finding in diagnosis.findings
     ]

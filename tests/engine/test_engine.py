@@ -6,7 +6,7 @@ import regex
 
 from analyzer.engine import EngineOptions, MatchOptions, diagnose
 from analyzer.models import Build, BuildId, BuildPhase, PhaseContext, Severity, TextSource
-from tests.helpers import agent, log_bytes, make_rule
+from tests.helpers import agent, log_bytes, make_rule, rule_findings
 
 RATE_LIMIT = make_rule(
     r"""
@@ -135,7 +135,7 @@ def test_phase_scope_skips_lines_of_other_phases_but_not_unknown_ones() -> None:
     build_only = log_bytes(agent("Entering phase BUILD"), "npm ERR! code E404")
     install = log_bytes(agent("Entering phase INSTALL"), "npm ERR! code ERESOLVE")
     no_agent_lines = log_bytes("npm ERR! code ETARGET")
-    assert diagnose([rule], [build_only]).findings == ()
+    assert rule_findings(diagnose([rule], [build_only])) == ()
     assert diagnose([rule], [install]).findings[0].captures == {"code": "ERESOLVE"}
     assert diagnose([rule], [no_agent_lines]).findings[0].captures == {"code": "ETARGET"}
 
@@ -187,7 +187,7 @@ def test_all_mode_needs_every_pattern() -> None:
           all: ['Killed', 'exit status (?P<status>137)']
         """
     )
-    assert diagnose([rule], [log_bytes("Killed")]).findings == ()
+    assert rule_findings(diagnose([rule], [log_bytes("Killed")])) == ()
     (finding,) = diagnose([rule], [log_bytes("Killed", "exit status 137")]).findings
     assert finding.count == 2 and finding.captures == {"status": "137"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.engine import EngineOptions, diagnose
 from analyzer.models import ContextLine
-from tests.helpers import log_bytes, make_rule
+from tests.helpers import log_bytes, make_rule, rule_findings
 
 NEVER = make_rule("id: never\nmatch:\n  any: ['this text is not in the log']\n")
 ALWAYS = make_rule("id: always\nmatch:\n  any: ['npm ERR!']\n")
@@ -22,6 +22,12 @@ LOG = log_bytes(
 
 def test_unexplained_failure_keeps_its_last_error_looking_lines() -> None:
     result = diagnose([NEVER], [LOG], options=EngineOptions(tail_lines=3))
+    assert rule_findings(result) == ()
+    # The failure locator shows the first error it reads (no CI says which command failed).
+    (located,) = result.findings
+    assert (located.rule_id, [e.line_number for e in located.evidence]) == ("unrecognised-failure", [1])
+    # With the locator off (no structure to read), the tail keeps the last complaints.
+    result = diagnose([NEVER], [LOG], options=EngineOptions(tail_lines=3, locate=False))
     assert result.findings == ()
     assert result.tail == (
         ContextLine(3, "fatal: could not read Username"),
@@ -34,4 +40,5 @@ def test_tail_is_empty_when_a_rule_fired_or_when_switched_off() -> None:
     assert diagnose([ALWAYS], [LOG]).tail == ()
     assert diagnose([NEVER], [LOG], options=EngineOptions(tail_lines=0)).tail == ()
     assert diagnose([NEVER], None).tail == ()
-    assert [c.line_number for c in diagnose([NEVER], [LOG]).tail] == [3, 5, 6]
+    assert [c.line_number for c in diagnose([NEVER], [LOG], options=EngineOptions(locate=False)).tail] == [3, 5, 6]
+    assert diagnose([NEVER], [LOG]).tail == ()  # the located block is shown instead

@@ -141,11 +141,11 @@ def test_scan_report_filters_links_and_hostile_text(page, scan_report, output_di
     assert report.diagnoses[0].build.console_url.startswith(
         "https://eu-west-1.console.aws.amazon.com/codesuite/codebuild/123456789012/projects/")
 
-    # Hostile log text shows as text in the unknown failure's tail and runs nothing.
+    # Hostile log text shows as text in the unknown failure's located error block and runs nothing.
     page.click("[data-expand='1']")
-    tail = page.locator("#unknown-builds details[data-status=FAULT] table.tail")
-    assert tail.is_visible()
-    assert XSS_LINES[0] in tail.inner_text() and XSS_LINES[1] in tail.inner_text()
+    block = page.locator("#unknown-builds details[data-status=FAULT] table.evidence").first
+    assert block.is_visible()
+    assert XSS_LINES[0] in block.inner_text() and XSS_LINES[1] in block.inner_text()
     assert page.locator("#unknown-builds img").count() == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
     page.screenshot(path=str(output_dir / "scan-report.png"), full_page=True)

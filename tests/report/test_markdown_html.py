@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from analyzer.aggregate import summarise
-from analyzer.engine import diagnose
+from analyzer.engine import EngineOptions, diagnose
 from analyzer.report.html import render_markdown_html
 from analyzer.report.markdown import MAX_CHARS, MarkdownRenderer
 from analyzer.report.view import diagnosis_view
@@ -63,6 +63,12 @@ def test_markdown_evidence_fence_is_longer_than_any_backticks_in_the_log(pack_ru
 
 def test_markdown_unknown_failure_shows_the_error_tail(pack_rules) -> None:  # type: ignore[no-untyped-def]
     text = _md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"]))
+    # No rule names it: the failure locator's block is the root cause, with its line.
+    assert text.startswith("### codebuild-doctor: Unrecognised failure\n")
+    assert "error: linker `cc` not found" in text
+    assert "Role: cause" in text
+    # With nothing to locate, the error tail is the report.
+    text = _md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"], options=EngineOptions(locate=False)))
     assert text.startswith("### codebuild-doctor: no known failure matched\n")
     assert "**Last error-looking lines of the log**\n\n```text\n2 error: linker `cc` not found\n```" in text
 

@@ -40,8 +40,8 @@ def _options(**kw: Any) -> ScanOptions:
 
 
 def _outcomes(report: Any) -> dict[str, str]:
-    """build id -> root cause rule id ('unknown') or 'skipped: <reason>'."""
-    out = {d.build.build_id: d.root_cause.rule_id if d.root_cause else "unknown" for d in report.diagnoses}
+    """build id -> the rule that explains it ('unknown': none does) or 'skipped: <reason>'."""
+    out = {d.build.build_id: d.explained_by.rule_id if d.explained_by else "unknown" for d in report.diagnoses}
     out.update({s.build_id: f"skipped: {s.reason}" for s in report.skipped})
     return out
 
@@ -191,10 +191,13 @@ def test_throttling_never_fails_a_scan(seeded: SeededScan, rules: Any) -> None:
     projects = tuple(sorted({seeded.ids[docker]["project"], seeded.ids[bland]["project"]}))
     report = scan(rules, codebuild, logs, s3, _options(projects=projects))
     outcomes = _outcomes(report)
-    # Still throttled after the retries: the record alone explains the docker build (its BUILD phase
-    # context), so it is diagnosed from it with a note; the bland one is skipped with the reason.
-    assert outcomes[docker] == "command-execution-error"
-    notes = next(d.notes for d in report.diagnoses if d.build.build_id == docker)
+    # Still throttled after the retries: the docker build is diagnosed from its record alone (its
+    # BUILD phase context) with a note; that context only reports a failed command (a wrapper), so
+    # the build counts as unrecognised. The bland one is skipped with the reason.
+    assert outcomes[docker] == "unknown"
+    diagnosis = next(d for d in report.diagnoses if d.build.build_id == docker)
+    assert (diagnosis.root_cause.rule_id, diagnosis.root_cause.role.value) == ("command-execution-error", "wrapper")
+    notes = diagnosis.notes
     assert any(n.startswith("log not read: AWS kept throttling logs:GetLogEvents") for n in notes)
     assert outcomes[bland].startswith("skipped: log not read: AWS kept throttling logs:GetLogEvents for log stream")
     assert len(outcomes) == len({i for i in seeded.selected() if seeded.ids[i]["project"] in projects})
