@@ -20,7 +20,6 @@ from typing import Any
 from analyzer.engine.matcher import Matcher, MatchOptions
 from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, compile_prefilter
 from analyzer.engine.ranking import (
-    LOCATOR_TAG,
     FailureContext,
     assign_role,
     explain_unexplained,

@@ -15,7 +15,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
 
 from analyzer.engine.lines import PHASE_CONTEXT_LINE, PHASE_OUTCOME, Line, LineKind
 from analyzer.models import (

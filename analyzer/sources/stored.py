@@ -30,6 +30,7 @@ from analyzer.models import (
     LogsLocation,
     LogStats,
     Reference,
+    Role,
     RuleId,
     RuleProblem,
     ScanReport,
@@ -172,6 +173,8 @@ def _finding(data: dict[str, Any]) -> Finding:
         "remediation": str(data.get("remediation") or ""),
         "references": tuple(Reference(r["title"], r["url"]) for r in data.get("references") or ()),
         "tags": tuple(data.get("tags") or ()),
+        "role": Role(data.get("role") or Role.CAUSE.value),
+        "role_reason": str(data.get("role_reason") or ""),
     }
     # Fields added to Finding since (transient, retry, role...): taken when the document has them.
     for name in _FINDING_FIELDS - values.keys():
