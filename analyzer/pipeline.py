@@ -18,17 +18,26 @@ from analyzer.models import Build, Diagnosis, Rule
 from analyzer.sources.base import LogSource
 
 
-def _primed(source: LogSource) -> Iterator[bytes]:
-    """Start reading ``source`` now, so a missing log is known before matching begins."""
-    chunks = source.chunks()
+def _peek(chunks: Iterator[bytes]) -> tuple[bytes | None, Iterator[bytes]]:
+    """The first non-empty chunk (``None``: no byte at all), and the whole stream again from its start.
+
+    Reading it starts the source now, so a missing or unreadable log is known before matching begins.
+    """
     first = next(chunks, None)
+    while first is not None and not first:
+        first = next(chunks, None)
 
     def stream() -> Iterator[bytes]:
         if first is not None:
             yield first
         yield from chunks
 
-    return stream()
+    return first, stream()
+
+
+def _primed(source: LogSource) -> Iterator[bytes]:
+    """Start reading ``source`` now, so a missing log is known before matching begins."""
+    return _peek(source.chunks())[1]
 
 
 EMPTY_LOG_NOTE = "the log is empty"
@@ -50,10 +59,7 @@ def diagnose_log(
     a binary file (a NUL byte near its start, after gzip is undone) is refused with a
     :class:`ConfigError` naming it: it is not a build log.
     """
-    chunks = source.chunks()
-    first = next(chunks, None)
-    while first is not None and not first:
-        first = next(chunks, None)
+    first, chunks = _peek(source.chunks())
     if first is None:
         return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
     nul = first.find(b"\x00", 0, BINARY_PROBE)
@@ -62,12 +68,7 @@ def diagnose_log(
             f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
             "give the build's text log, plain or gzip"
         )
-
-    def stream() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    return engine.diagnose(rules, stream(), build, log_source=source.description, options=options)
+    return engine.diagnose(rules, chunks, build, log_source=source.description, options=options)
 
 
 def diagnose_record(rules: Sequence[Rule], build: Build, options: engine.EngineOptions | None = None) -> Diagnosis:

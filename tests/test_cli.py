@@ -236,6 +236,9 @@ def test_diagnose_from_the_build_record_alone() -> None:
     assert report["build"]["failed_phase"] == "PROVISIONING"
     assert report["findings"][0]["evidence"][0]["source"] == "phase-context"
     assert report["notes"] == ["no log given: diagnosed from the build record only"]
+    text = Run(["diagnose", "--build-record", str(record)]).out
+    assert text.splitlines()[0] == "Build (no build id in the record)  FAILED"  # a saved record without 'id'
+    assert "note: no log given: diagnosed from the build record only" in text
 
 
 def test_an_empty_log_says_so(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def _header(view: DiagnosisView, budget: _Budget) -> list[str]:
     title = view.root.title if view.root else "no known failure matched"
     out = [f"### codebuild-doctor: {budget.clip(title, 300)}", ""]
     if build is not None:
-        facts = [f"Build {_code(build.build_id)}", build.status or "status unknown"]
+        facts = [f"Build {_code(view.build_id)}", build.status or "status unknown"]
         failed = build.failed_phase
         if failed:
             facts.append(f"failed in {failed.phase_type}")

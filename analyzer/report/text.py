@@ -49,7 +49,7 @@ class TextRenderer(Renderer):
         out: list[Text] = []
         build = view.build
         if build is not None:
-            head = self._text(f"Build {build.build_id}", HEAD_STYLE)
+            head = self._text(f"Build {view.build_id}", HEAD_STYLE)
             head.append(f"  {build.status or 'status unknown'}")
             out += wrap(head, width, "", "  ")
             failed = view.failed_phase

@@ -252,8 +252,10 @@ class DiagnosisView:
 
     @property
     def build_id(self) -> str:
-        """The build id, or ``(log only)``."""
-        return self.build.build_id if self.build else "(log only)"
+        """The build id; ``(log only)`` without a record, a note when the record has no id."""
+        if self.build is None:
+            return "(log only)"
+        return self.build.build_id or "(no build id in the record)"
 
     @property
     def project(self) -> str:

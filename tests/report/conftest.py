@@ -91,6 +91,27 @@ def make_scan(rules) -> ScanReport:  # type: ignore[no-untyped-def]
     )
 
 
+def render_md(diagnosis: Diagnosis) -> str:
+    """The Markdown report of a diagnosis, as given (no redaction)."""
+    from analyzer.report import Format, render_diagnosis
+
+    return render_diagnosis(diagnosis, Format.MARKDOWN)
+
+
+def render_html(diagnosis: Diagnosis) -> str:
+    """The HTML report of a diagnosis, as given (no redaction)."""
+    from analyzer.report import Format, render_diagnosis
+
+    return render_diagnosis(diagnosis, Format.HTML)
+
+
+def render_scan_html(report: ScanReport) -> str:
+    """The HTML report of a scan, as given (no redaction)."""
+    from analyzer.report import Format, render_scan
+
+    return render_scan(report, Format.HTML)
+
+
 @pytest.fixture(scope="session")
 def pack_rules():  # type: ignore[no-untyped-def]
     return load_rules().rules

@@ -17,22 +17,13 @@ import pytest
 from analyzer.engine import diagnose
 from analyzer.redact import redact_scan
 from tests.helpers import REPO
-from tests.report.conftest import XSS_LINES
-from analyzer.report import Format, render_diagnosis, render_scan
+from tests.report.conftest import XSS_LINES, render_html, render_scan_html
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-def _html(diagnosis):  # type: ignore[no-untyped-def]
-    return render_diagnosis(diagnosis, Format.HTML)
-
-
-def _scan_html(report):  # type: ignore[no-untyped-def]
-    return render_scan(report, Format.HTML)
 
 
 def _missing() -> str | None:
@@ -84,7 +75,7 @@ def _visible_builds(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_scan_report_filters_links_and_hostile_text(page, scan_report, output_dir: Path) -> None:  # type: ignore[no-untyped-def]
     report = redact_scan(scan_report)
-    _open(page, _scan_html(report), output_dir / "scan-report.html")
+    _open(page, render_scan_html(report), output_dir / "scan-report.html")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.requests == [(output_dir / "scan-report.html").resolve().as_uri()]  # nothing else fetched
     assert page.text_content("#shown") == "6"
@@ -155,7 +146,7 @@ def test_diagnose_report_shows_highlighted_evidence_and_runs_nothing(page, pack_
     log = (REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt").read_bytes()
     log = log.replace(b"#1 DONE 0.0s", ("#1 DONE 0.0s " + XSS_LINES[1]).encode())
     build = scan_report.diagnoses[-1].build  # storefront-api #1, with ARN and deep link
-    _open(page, _html(diagnose(pack_rules, [log], build)), output_dir / "diagnose-report.html")
+    _open(page, render_html(diagnose(pack_rules, [log], build)), output_dir / "diagnose-report.html")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.is_visible("details.build[open] h3:has-text('Root cause: Docker Hub pull rate limit reached')")
     hit = page.locator("section.root tr.hit").first

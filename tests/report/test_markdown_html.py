@@ -11,26 +11,13 @@ from analyzer.report.html import render_markdown_html
 from analyzer.report.markdown import MAX_CHARS, MarkdownRenderer
 from analyzer.report.view import diagnosis_view
 from tests.helpers import REPO
-from tests.report.conftest import XSS_LINES
-from analyzer.report import Format, render_diagnosis, render_scan
+from tests.report.conftest import XSS_LINES, render_html, render_md, render_scan_html
 
 DOCKER_LOG = (REPO / "fixtures/builds/01-docker-hub-rate-limit/log.txt").read_bytes()
 
 
-def _md(diagnosis):  # type: ignore[no-untyped-def]
-    return render_diagnosis(diagnosis, Format.MARKDOWN)
-
-
-def _html(diagnosis):  # type: ignore[no-untyped-def]
-    return render_diagnosis(diagnosis, Format.HTML)
-
-
-def _scan_html(report):  # type: ignore[no-untyped-def]
-    return render_scan(report, Format.HTML)
-
-
 def test_markdown_report_root_cause_evidence_fix_and_others(pack_rules) -> None:  # type: ignore[no-untyped-def]
-    text = _md(diagnose(pack_rules, [DOCKER_LOG]))
+    text = render_md(diagnose(pack_rules, [DOCKER_LOG]))
     assert text.startswith("### codebuild-doctor: Docker Hub pull rate limit reached\n")
     assert "**Root cause** (error, rule `docker-hub-rate-limit` in BUILD, 2 times)" in text
     assert "\n34 > #2 ERROR: failed to fetch anonymous token" in text
@@ -43,7 +30,7 @@ def test_markdown_report_is_cut_under_github_limit_and_says_so(pack_rules) -> No
     result = diagnose(pack_rules, [DOCKER_LOG])
     root = result.findings[0]
     huge = dataclasses.replace(root, remediation="```sh\n" + "echo step\n" * 20_000 + "```\n", summary="s" * 50_000)
-    text = _md(dataclasses.replace(result, findings=(huge, *result.findings[1:])))
+    text = render_md(dataclasses.replace(result, findings=(huge, *result.findings[1:])))
     assert len(text) <= MAX_CHARS
     assert text.rstrip().endswith("For everything, run `codebuild-doctor diagnose` with `--format html` or `--format text`.")
     assert "> **Shortened:** long parts were cut so the comment stays under GitHub's 65,536-character limit." in text
@@ -56,19 +43,19 @@ def test_markdown_report_is_cut_under_github_limit_and_says_so(pack_rules) -> No
 
 def test_markdown_evidence_fence_is_longer_than_any_backticks_in_the_log(pack_rules) -> None:  # type: ignore[no-untyped-def]
     log = b"```\n````` injected\ntoomanyrequests: You have reached your pull rate limit ```` # [x](javascript:alert(1))\n"
-    text = _md(diagnose(pack_rules, [log]))
+    text = render_md(diagnose(pack_rules, [log]))
     assert "\n``````text\n1   ```\n2   ````` injected\n3 > toomanyrequests" in text
     assert "\n``````\n" in text
 
 
 def test_markdown_unknown_failure_shows_the_error_tail(pack_rules) -> None:  # type: ignore[no-untyped-def]
-    text = _md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"]))
+    text = render_md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"]))
     # No rule names it: the failure locator's block is the root cause, with its line.
     assert text.startswith("### codebuild-doctor: Unrecognised failure\n")
     assert "error: linker `cc` not found" in text
     assert "Role: cause" in text
     # With nothing to locate, the error tail is the report.
-    text = _md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"], options=EngineOptions(locate=False)))
+    text = render_md(diagnose(pack_rules, [b"compiling\nerror: linker `cc` not found\nbye\n"], options=EngineOptions(locate=False)))
     assert text.startswith("### codebuild-doctor: no known failure matched\n")
     assert "**Last error-looking lines of the log**\n\n```text\n2 error: linker `cc` not found\n```" in text
 
@@ -85,7 +72,7 @@ def test_rule_markdown_cannot_carry_html_scripts_or_odd_links() -> None:
 
 def test_html_report_escapes_log_text_and_fetches_nothing(pack_rules) -> None:  # type: ignore[no-untyped-def]
     log = ("\n".join(XSS_LINES) + "\ntoomanyrequests: You have reached your pull rate limit <b>bold</b>\n").encode()
-    html = _html(diagnose(pack_rules, [log]))
+    html = render_html(diagnose(pack_rules, [log]))
     assert "<script>window.__pwned" not in html and "<img src=x" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "<mark>toomanyrequests: You have reached your pull rate limit</mark> &lt;b&gt;bold&lt;/b&gt;" in html
@@ -99,7 +86,7 @@ def test_html_report_escapes_log_text_and_fetches_nothing(pack_rules) -> None:  
 
 
 def test_scan_html_figures_causes_projects_and_sections(scan_report) -> None:  # type: ignore[no-untyped-def]
-    html = _scan_html(scan_report)
+    html = render_scan_html(scan_report)
     summary = summarise(scan_report)
     assert (summary.builds, summary.diagnosed, summary.unknown, summary.skipped) == (6, 4, 2, 1)
     assert '<div class="figure" id="fig-scanned"><b>7</b><span>builds scanned</span>' in html
@@ -119,7 +106,7 @@ def test_scan_html_figures_causes_projects_and_sections(scan_report) -> None:  #
 
 
 def test_trend_chart_is_inline_svg_with_a_bar_per_day_and_cause(scan_report) -> None:  # type: ignore[no-untyped-def]
-    html = _scan_html(scan_report)
+    html = render_scan_html(scan_report)
     bars = re.findall(r'<rect [^>]*data-day="([^"]+)" data-cause="([^"]+)" data-count="(\d+)"', html)
     assert bars == [
         ("2026-11-24", "docker-hub-rate-limit", "1"),

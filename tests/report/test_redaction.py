@@ -12,24 +12,11 @@ from analyzer.cli import main
 from analyzer.engine import diagnose
 from analyzer.models import ScanReport
 from analyzer.redact import MASK, redact_diagnosis, redact_lines, redact_scan, redact_text
-from tests.report.conftest import make_scan, record
+from tests.report.conftest import make_scan, record, render_html, render_md, render_scan_html
 from tests.report.secrets import SECRET_LOG, SECRETS, UNKNOWN_SECRET_LOG
 from analyzer.models import Build
-from analyzer.report import Format, render_diagnosis, render_scan
 
 FORMATS = ["text", "json", "markdown", "html"]
-
-
-def _md(diagnosis):  # type: ignore[no-untyped-def]
-    return render_diagnosis(diagnosis, Format.MARKDOWN)
-
-
-def _html(diagnosis):  # type: ignore[no-untyped-def]
-    return render_diagnosis(diagnosis, Format.HTML)
-
-
-def _scan_html(report):  # type: ignore[no-untyped-def]
-    return render_scan(report, Format.HTML)
 
 
 def _run(*argv: str) -> str:
@@ -102,13 +89,13 @@ def _scan_with_secrets(rules) -> ScanReport:  # type: ignore[no-untyped-def]
 
 def test_scan_html_carries_no_secret_once_redacted(pack_rules) -> None:  # type: ignore[no-untyped-def]
     scan = _scan_with_secrets(pack_rules)
-    shown = _scan_html(scan)
+    shown = render_scan_html(scan)
     assert [kind for kind, value in SECRETS.items() if value not in shown] == []
     redacted = redact_scan(scan)
-    html = _scan_html(redacted)
+    html = render_scan_html(redacted)
     assert [kind for kind, value in SECRETS.items() if value in html] == []
     for diagnosis in redacted.diagnoses:
-        for text in (_md(diagnosis), _html(diagnosis)):
+        for text in (render_md(diagnosis), render_html(diagnosis)):
             assert [kind for kind, value in SECRETS.items() if value in text] == []
     assert redacted.skipped[0].reason == f"denied with key {MASK}"
 
