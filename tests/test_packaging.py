@@ -79,3 +79,16 @@ def test_the_version_is_the_one_in_pyproject() -> None:
 
     data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert __version__ == data["project"]["version"]
+
+
+def test_contributing_names_only_files_a_clone_has() -> None:
+    """CONTRIBUTING.md must tell the truth: every repository path it names exists in a checkout."""
+    import re
+
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    top = r"(?:analyzer|scripts|tests|fixtures|rules|benchmarks|docs|deploy|\.ci)"
+    named = {p.rstrip(".,:;") for p in re.findall(rf"(?<![\w/.-])({top}/[^\s`<>()]+)", text)}
+    assert "scripts/update_snapshots.py" in named
+    missing = sorted(path for path in named if not any(REPO.glob(path.rstrip("/"))))  # a pattern: one file at least
+    assert missing == []
+    assert "../shared" not in text  # nothing outside the repository
