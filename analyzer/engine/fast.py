@@ -294,8 +294,9 @@ def feed_prefiltered(
 
     ``structure`` is shown every line the prefilter flags as structural (phase, phase context,
     marker), in order, and given the lines before the first failure when it asks. Those and the
-    last lines (also shown to ``error_tail``) are read from the last blocks, kept for that up to
-    :data:`TAIL_BYTES`, so a log whose last lines are giant may give fewer.
+    last lines (the error tail's window, or the structure's when nothing said which command
+    failed) are read from the last blocks, kept for that up to :data:`TAIL_BYTES`, so a log
+    whose last lines are giant may give fewer.
     """
     rules = [state.rule for state in matcher.states]
     unicode_slots = set(prefilter.unicode_slots)
@@ -401,9 +402,12 @@ def feed_prefiltered(
                 block.last - recent[1].first + 1 >= keep_lines or kept - len(recent[0].raw) >= TAIL_BYTES
             ):
                 kept -= len(recent.popleft().raw)
-    last_lines = _lines_between(recent, max(first - TAIL_WINDOW, 1), first - 1)
+    # The last lines: the error tail's window, or, when the log never said which command
+    # failed, the structure's (the locator then reads the end of the log).
+    wanted = keep_lines if structure is not None and structure.failure is None else TAIL_WINDOW
+    last_lines = _lines_between(recent, max(first - wanted, 1), first - 1)
     if error_tail is not None:
-        for _ in error_tail.tap(last_lines):
+        for _ in error_tail.tap(last_lines[-TAIL_WINDOW:]):
             pass
         error_tail.close(first - 1)
     return first - 1, last_lines

@@ -24,7 +24,7 @@ error-looking line, or the tool's last words before it exited.
 
 from __future__ import annotations
 
-import bisect
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -79,7 +79,7 @@ DIAGNOSTIC = regex.compile(
       | \*\*\ \(\w+(?:\.\w+)*\)                                            # Elixir ** (ArgumentError)
       | =ERROR\ REPORT=                                                    # Erlang
       | \S+:\d+:\d+:\ \S                                                   # file:line:col: message (linters)
-      | \S+\.\w+:\d+:\ ?\S                                                 # file.ext:line: message
+      | \S+\.\w+:\ ?\d+(?::\d+)?:?\ \S                                      # file.ext:line: message, file.md: 29: MD012
       | .*\b(?:undefined\ reference\ to|command\ not\ found|No\ such\ file\ or\ directory|Segmentation\ fault|Killed)\b
     )""",
     regex.VERBOSE,
@@ -100,13 +100,26 @@ ERROR_WORDS = regex.compile(
 )
 """Words of a complaint; weaker than :data:`DIAGNOSTIC`."""
 
-TRIGGER = regex.compile(
-    r"(?im)^.*(?:err|fail|fatal|exception|denied|cannot|can't|unable|not found|could not|no such|invalid|missing"
-    r"|undefined|abort|panic|refused|timed out|killed|segmentation|unresolved|not defined|incompatible"
-    r"|unsatisfied|conflict|problem|broken|unexpected|traceback|not ok|^\s*\d{1,4}\)\s|^_{3,} |[●✕✗✖×]|\[-\]"
-    r"|^\S+[:(]\d+[:,]\d+|^\S+\.\w+:\d+:|^E {2,}|^\*\* \(|\*\*\* |\bERR!).*$"
+TRIGGER_WORDS = (
+    "err", "fail", "fatal", "exception", "denied", "cannot", "can't", "unable", "not found", "could not",
+    "no such", "invalid", "missing", "undefined", "abort", "panic", "refused", "timed out", "killed",
+    "segmentation", "unresolved", "not defined", "incompatible", "unsatisfied", "conflict", "problem",
+    "broken", "unexpected", "traceback", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ",
 )
-"""A cheap test that a line may be classified above zero (one scan over the whole window)."""
+"""Lower-case words of which a line classified above zero holds one (or it matches
+:data:`TRIGGER_START`): a cheap test before the regular expressions."""
+
+TRIGGER_START = regex.compile(r"[ \t]*\d{1,4}\)[ \t]|_{3,} |\S+[:(]\d+[:,]\d+|\S+\.\w+: ?\d+|E {2,}|\*\* \(")
+"""Line starts that may be classified above zero without a trigger word."""
+
+
+_TRIGGER = re.compile("|".join(re.escape(word) for word in TRIGGER_WORDS))
+"""The words as one alternation of literals (``re`` skips positions by their first characters)."""
+
+
+def _triggered(text: str) -> bool:
+    return _TRIGGER.search(text.lower()) is not None or TRIGGER_START.match(text) is not None
+
 
 WRAPPER = regex.compile(
     r"""^(?:
@@ -200,6 +213,9 @@ CONTINUATION = regex.compile(
 )
 """A line that continues the block above it."""
 
+SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
+"""The next test's header (go test), right under a parent's."""
+
 PENDING = regex.compile(r"^(?:Pending|Skipped|Ignored)(?::|\ \()", regex.VERBOSE)
 """A section of skipped tests: its numbered items are not failures."""
 
@@ -258,34 +274,35 @@ TOOL_PREFIX = regex.compile(r"^[^\s!:\]]{1,8}(?: [^\s!:\]]{1,8})?[!:\]] ")
 while its lines carry the anchor's."""
 
 
+CLASSIFY_CHARS = 300
+"""A line is classified by its first characters: what marks an error is at its start, and a
+50 KB minified line must not cost 50 KB of regex work per pattern."""
+
+
 def _text(line: Line) -> str:
     text = visible(line.text[line.body_start :]) if line.kind != LineKind.OUTPUT else visible(line.text)
     if text[:1] in ("#", "│", "╷", "╵"):
         text = STEP_PREFIX.sub("", text, count=1)
-    return text
+    return text[:CLASSIFY_CHARS]
 
 
 def _kinds(texts: Sequence[str]) -> list[str]:
     """:func:`classify` of every text, found with one scan of them all for the cheap trigger."""
-    kinds = ["other"] * len(texts)
-    starts, at = [], 0
-    for text in texts:
-        starts.append(at)
-        at += len(text) + 1
-    joined = "\n".join(texts)
-    for found in TRIGGER.finditer(joined):
-        index = bisect.bisect_right(starts, found.start()) - 1
-        kinds[index] = classify(texts[index])
-    for index, text in enumerate(texts):
-        if kinds[index] == "other" and (not text.strip() or BOILERPLATE.match(text)):
-            kinds[index] = "boilerplate"
+    kinds = [classify(text) if _triggered(text) else "other" for text in texts]
+    # A failure header followed at once by another test's header is a parent's summary line
+    # (go test's "--- FAIL: TestA" above its subtests): the report is the subtest's.
+    for index, kind in enumerate(kinds):
+        if kind == "test-failure" and index + 1 < len(texts) and SUBTEST.match(texts[index + 1]):
+            kinds[index] = "progress"
     # A numbered item is a failure report when an error follows it, outside a Pending section.
+    if "numbered" not in kinds:
+        return kinds
     pending = False
     for index, kind in enumerate(kinds):
-        text = texts[index]
-        if PENDING.match(text.strip()):
+        text = texts[index].strip()
+        if text.startswith(("Pending", "Skipped", "Ignored")) and PENDING.match(text):
             pending = True
-        elif SUMMARY.match(text.strip()) or TEST_HEADER.match(text):
+        elif kind in ("summary", "test-failure"):
             pending = False
         if kind != "numbered":
             continue
@@ -336,11 +353,13 @@ def locate(
         if span is None:
             return None
         # No complaint at all: the tool's last words before it exited.
-        quiet = [i for i, kind in enumerate(kinds) if kind in ("other", "warning", "summary")]
+        quiet = [
+            i for i, kind in enumerate(kinds) if kind in ("warning", "summary") or (kind == "other" and not BOILERPLATE.match(texts[i]))
+        ]
         if not quiet:
             return None
         anchor = quiet[-1]
-        while anchor > 0 and kinds[anchor - 1] in ("other", "warning") and quiet[-1] - anchor < MAX_BLOCK - 2:
+        while anchor > 0 and anchor - 1 in quiet and quiet[-1] - anchor < MAX_BLOCK - 2:
             anchor -= 1
         signal = "last-output"
     block = [lines[anchor]]
@@ -355,6 +374,8 @@ def locate(
                 break
             gap = True  # one blank line may sit inside a block (Composer, cargo's "Caused by:")
             continue
+        if kind == "other" and BOILERPLATE.match(texts[i]):
+            kind = "boilerplate"
         if kind in ("boilerplate", "wrapper", "summary", "baseline", "progress") or (
             kind == "test-failure" and signal == "test-failure"
         ):

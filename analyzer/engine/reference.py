@@ -26,9 +26,9 @@ def feed_all_lines(
 ) -> tuple[int, list[Line]]:
     """Feed every line of the log to ``matcher``, ``tail`` and ``structure``.
 
-    Returns the log's line count and its last :data:`~analyzer.engine.tail.WINDOW` lines.
+    Returns the log's line count and its last lines, as :func:`analyzer.engine.fast.feed_prefiltered` does.
     """
-    last: deque[Line] = deque(maxlen=TAIL_WINDOW)
+    last: deque[Line] = deque(maxlen=max(TAIL_WINDOW, structure.window_size if structure else 0))
     before: deque[Line] = deque(maxlen=structure.window_size if structure else 1)
 
     def watched(lines: Iterator[Line]) -> Iterator[Line]:
@@ -45,4 +45,5 @@ def feed_all_lines(
     matcher.feed(tail.tap(lines) if tail is not None else lines)
     if tail is not None:
         tail.close(matcher.lines)
-    return matcher.lines, list(last)
+    wanted = len(last) if structure is not None and structure.failure is None else TAIL_WINDOW
+    return matcher.lines, list(last)[-wanted:]

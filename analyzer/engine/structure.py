@@ -31,7 +31,7 @@ from analyzer.engine.lines import (
     visible,
 )
 
-FAILURE_WINDOW = 20_000
+FAILURE_WINDOW = 10_000
 """Lines kept before the first failure: the failing command's output that the locator reads."""
 
 MAX_MARKERS = 10_000
