@@ -1,0 +1,128 @@
+"""Causal roles: cause, wrapper, consequence and noise, and the stopped build (issue: the real error)."""
+
+from __future__ import annotations
+
+from analyzer.engine import diagnose
+from analyzer.models import Role
+from analyzer.rules import load_rules
+from tests.helpers import agent, log_bytes
+
+RULES = load_rules().rules
+
+
+def _roles(data: bytes) -> list[tuple[str, str, list[int | None]]]:
+    return [(f.rule_id, f.role.value, [e.line_number for e in f.evidence]) for f in diagnose(RULES, [data]).findings]
+
+
+def test_a_cause_in_build_outranks_its_consequence_in_upload_artifacts() -> None:
+    data = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command npm run build"),  # 2
+        "sh: 1: webpack: not found",  # 3
+        agent("Command did not exit successfully npm run build exit status 127"),  # 4
+        agent("Phase complete: BUILD State: FAILED"),  # 5
+        agent("Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: npm run build. Reason: exit status 127"),  # 6
+        agent("Entering phase UPLOAD_ARTIFACTS"),  # 7
+        agent("Phase complete: UPLOAD_ARTIFACTS State: FAILED"),  # 8
+        agent("Phase context status code: CLIENT_ERROR Message: no matching artifact paths found"),  # 9
+    )
+    roles = _roles(data)
+    assert roles[0][:2] == ("command-not-found", "cause") and roles[0][2][0] == 3
+    by_rule = {rule: role for rule, role, _ in roles}
+    assert by_rule["no-matching-artifact-paths"] == "consequence"
+    assert by_rule["command-execution-error"] == "wrapper"
+
+
+def test_the_tools_own_error_outranks_the_wrapper_that_reports_it() -> None:
+    data = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command npm test"),  # 2
+        "> web@1.0.0 test",  # 3
+        "> mocha",  # 4
+        "  1) Cart",  # 5
+        "       applies the discount:",  # 6
+        "     AssertionError: expected 100 to equal 90",  # 7
+        "npm ERR! code ELIFECYCLE",  # 8
+        "npm ERR! errno 1",  # 9
+        "npm ERR! web@1.0.0 test: `mocha`",  # 10
+        "npm ERR! Failed at the web@1.0.0 test script.",  # 11
+        agent("Command did not exit successfully npm test exit status 1"),  # 12
+        agent("Phase complete: BUILD State: FAILED"),  # 13
+    )
+    roles = _roles(data)
+    assert roles[0] == ("unrecognised-failure", "cause", [5, 6, 7])
+    assert ("npm-lifecycle-script-failed", "wrapper") in {(rule, role) for rule, role, _ in roles}
+
+
+def test_an_error_quoted_in_a_failing_tests_source_is_noise() -> None:
+    data = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command python -m pytest"),  # 2
+        "=================================== FAILURES ===================================",  # 3
+        "_________________________________ test_login __________________________________",  # 4
+        "",  # 5
+        "    def test_login():",  # 6
+        '        # the API answers "toomanyrequests: You have reached your pull rate limit" when throttled',  # 7
+        ">       assert login() == 200",  # 8
+        "E       assert 401 == 200",  # 9
+        "",  # 10
+        "tests/test_login.py:9: AssertionError",  # 11
+        "=========================== short test summary info ============================",  # 12
+        "FAILED tests/test_login.py::test_login - assert 401 == 200",  # 13
+        "============================== 1 failed in 0.12s ===============================",  # 14
+        agent("Command did not exit successfully python -m pytest exit status 1"),  # 15
+        agent("Phase complete: BUILD State: FAILED"),  # 16
+    )
+    findings = diagnose(RULES, [data]).findings
+    assert (findings[0].rule_id, findings[0].role) == ("pytest-failures", Role.CAUSE)
+    # The failure report, not the summary line, is the evidence.
+    assert [e.line_number for e in findings[0].evidence][0] == 4
+    quoted = next(f for f in findings if f.rule_id == "docker-hub-rate-limit")
+    assert quoted.role is Role.NOISE and [e.line_number for e in quoted.evidence] == [7]
+
+
+def test_a_log_that_stops_mid_command_is_a_stopped_or_timed_out_build() -> None:
+    data = log_bytes(
+        agent("Entering phase BUILD"),
+        agent("Running command ./gradlew integrationTest"),
+        "> Task :integrationTest",
+        "Waiting for database on localhost:5432 ...",
+        "Waiting for database on localhost:5432 ...",
+    )
+    (finding,) = diagnose(RULES, [data]).findings
+    assert (finding.rule_id, finding.role) == ("build-stopped-mid-command", Role.CAUSE)
+    assert [e.line_number for e in finding.evidence] == [3, 4, 5]
+    assert "stops in the middle of the BUILD phase" in finding.summary
+
+
+def test_saved_copies_of_a_log_give_the_same_diagnosis() -> None:
+    lines = [
+        agent("Entering phase BUILD"),
+        agent("Running command npm ci"),
+        "npm ERR! code EUSAGE",
+        "npm ERR! The `npm ci` command can only install with an existing package-lock.json",
+        agent("Command did not exit successfully npm ci exit status 1"),
+        agent("Phase complete: BUILD State: FAILED"),
+    ]
+    plain = _roles(log_bytes(*lines))
+    tail = _roles(log_bytes(*(f"2024-05-14T10:00:41.905000+00:00 0f6c1a2b-1111-2222-3333-444455556666 {x}" for x in lines)))
+    console = _roles(log_bytes(*(f"2024-05-14T10:00:41.905+02:00\t{x}" for x in lines)))
+    events = _roles(log_bytes(*(f"EVENTS\t1715680841905\t{x}\t1715680841900" for x in lines)))
+    assert plain == tail == console == events
+    assert plain[0][1] == "cause"
+
+
+def test_a_travis_log_gets_its_failing_commands_error() -> None:
+    data = log_bytes(
+        "$ bundle exec rake",  # 1
+        "rake aborted!",  # 2
+        "No Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)",  # 3
+        "(See full trace by running task with --trace)",  # 4
+        "",  # 5
+        'The command "bundle exec rake" exited with 1.',  # 6
+        "",  # 7
+        "Done. Your build exited with 1.",  # 8
+    )
+    (finding,) = diagnose(RULES, [data]).findings
+    assert (finding.rule_id, finding.captures) == ("unrecognised-failure", {"command": "bundle exec rake"})
+    assert [e.line_number for e in finding.evidence] == [2]
