@@ -52,6 +52,31 @@ class AwsClients:
         self.max_attempts = options.max_attempts or _max_attempts()
         self._clients: dict[str, Any] = {}
 
+    def assume(self, role_arn: str, external_id: str | None = None) -> AwsClients:
+        """Clients acting as ``role_arn`` (``sts:AssumeRole`` with this session's credentials), same Region.
+
+        Raises :class:`ConfigError` for a value that is not a role ARN; AWS errors as they come.
+        """
+        import boto3
+
+        if not ROLE_ARN.match(role_arn):
+            raise ConfigError(f"invalid role ARN {role_arn!r}: expected arn:aws:iam::<account>:role/<name>")
+        params = {"RoleArn": role_arn, "RoleSessionName": "codebuild-doctor"}
+        if external_id:
+            params["ExternalId"] = external_id
+        credentials = self.client("sts").assume_role(**params)["Credentials"]
+        clone = object.__new__(AwsClients)
+        clone.options = self.options
+        clone.session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.region,
+        )
+        clone.max_attempts = self.max_attempts
+        clone._clients = {}
+        return clone
+
     @property
     def region(self) -> str:
         """The Region every client uses."""
@@ -74,6 +99,8 @@ class AwsClients:
         return self._clients[service]
 
 
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+"""An IAM role ARN: ``arn:aws:iam::123456789012:role/codebuild-doctor-read-only``."""
 REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 """An AWS Region name: ``us-east-1``, ``eu-central-2``, ``us-gov-west-1``."""
 

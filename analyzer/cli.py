@@ -370,6 +370,17 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         help="build the report from stored diagnoses instead (the service's s3://BUCKET/diagnoses/, or a "
         "local copy of it): no CodeBuild or CloudWatch Logs call",
     )  # fmt: skip
+    org.add_argument(
+        "--role-arn", action="append", default=[], metavar="ARN",
+        help="scan the account of this (read-only) role, assumed with sts:AssumeRole; repeatable; one report over all",
+    )  # fmt: skip
+    org.add_argument("--accounts", type=Path, metavar="FILE", help="role ARNs to scan, one a line ('#' starts a comment)")
+    org.add_argument("--external-id", metavar="ID", help="the sts:ExternalId the roles require")
+    org.add_argument(
+        "--enqueue", metavar="QUEUE_URL",
+        help="send the selected builds' failure events to the organisation service's queue instead of diagnosing "
+        "them here (a backfill after a rule change; the service holds each account's GetLogEvents rate)",
+    )  # fmt: skip
     _add_rules_options(scan)
     _add_aws_options(scan)
 
@@ -549,7 +560,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from analyzer.aws import AwsClients, AwsOptions
     from analyzer.engine import EngineOptions, MatchOptions
     from analyzer.rules.compiled import load_prefilter
-    from analyzer.scan import ScanObserver, ScanOptions, parse_since, parse_statuses, scan
+    from analyzer.scan import ScanObserver, ScanOptions, merge_reports, parse_since, parse_statuses, scan
 
     now = datetime.now(timezone.utc)
     options = ScanOptions(
@@ -564,6 +575,9 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     )
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")
+    roles = _role_arns(args)
+    if args.from_location is not None and (roles or args.enqueue):
+        raise ConfigError("--from reads stored diagnoses: it does not go with --role-arn, --accounts or --enqueue")
     if args.from_location is not None:
         from analyzer.sources.stored import StoredLocation, scan_stored
 
@@ -572,6 +586,8 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stored = scan_stored(location, options.since, now, statuses=options.statuses, projects=options.projects,
                              limit=options.limit, s3=s3)  # fmt: skip
         return _finish_scan(stored, args, stdout, stderr)
+    if args.enqueue:
+        return _enqueue(args, options, now, roles, stderr, stdout)
     from analyzer.rules.commands import load_pack
 
     pack = load_pack(args)
@@ -601,16 +617,48 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             observer = stack.enter_context(RichProgress(stderr))
         if cache is not None:
             stack.callback(cache.close)
-        report = scan(
-            pack.rules,
-            clients.client("codebuild"),
-            clients.client("logs"),
-            clients.client("s3"),
-            options,
-            cache=cache,
-            observer=observer,
-        )
+        reports = [
+            scan(pack.rules, target.client("codebuild"), target.client("logs"), target.client("s3"), options,
+                 cache=cache, observer=observer)  # fmt: skip
+            for target in ([clients.assume(role, args.external_id) for role in roles] or [clients])
+        ]
+        report = merge_reports(reports) if len(reports) > 1 else reports[0]
     return _finish_scan(report, args, stdout, stderr)
+
+
+def _role_arns(args: argparse.Namespace) -> list[str]:
+    """``--role-arn`` values, then the ARNs of ``--accounts FILE`` (one a line, ``#`` comments)."""
+    roles = [r.strip() for r in args.role_arn]
+    if args.accounts is not None:
+        try:
+            text = args.accounts.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--accounts: cannot read {args.accounts}: {exc}") from None
+        roles += [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+        if not roles:
+            raise ConfigError(f"--accounts: {args.accounts} lists no role ARN")
+    return list(dict.fromkeys(roles))
+
+
+def _enqueue(args: argparse.Namespace, options, now, roles: list[str], stderr: TextIO, stdout: TextIO) -> int:  # type: ignore[no-untyped-def]
+    """``scan --enqueue``: select builds as ``scan`` does, send their events to the queue, list them."""
+    from analyzer.aws import AwsClients, AwsOptions
+    from analyzer.scan import select_builds
+    from analyzer.service.enqueue import enqueue
+
+    clients = AwsClients(AwsOptions(args.profile, args.region, args.endpoint_url))
+    queued: list[str] = []
+    skipped = 0
+    for target in [clients.assume(role, args.external_id) for role in roles] or [clients]:
+        builds, missed, _projects = select_builds(target.client("codebuild"), options, now)
+        skipped += len(missed)
+        for item in missed:
+            print(f"{PROG}: warning: {item.build_id} not queued: {item.reason}", file=stderr)
+        queued += enqueue(clients.client("sqs"), args.enqueue, builds)
+    stdout.write("".join(f"{arn}\n" for arn in queued))
+    if not args.quiet:
+        print(f"{PROG}: {len(queued)} build{'' if len(queued) == 1 else 's'} queued to {args.enqueue}", file=stderr)
+    return ExitStatus.SOURCE if skipped else ExitStatus.OK
 
 
 def _finish_scan(report: ScanReport, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -227,19 +227,7 @@ def scan(
     events = logs.meta.events
     events.register(_RATE_EVENT, limiter.before_send, unique_id="codebuild-doctor-rate-limit")
     try:
-        projects = tuple(options.projects) or _list_projects(codebuild)
-        observer.listed(len(projects))
-        lister = _Lister(codebuild, cache, options, until)
-        records: list[dict[str, Any]] = []
-        skipped: list[SkippedBuild] = []
-        with ThreadPoolExecutor(max_workers=max(1, options.max_concurrency)) as pool:
-            for found, missed in pool.map(lister.project, projects):
-                records.extend(found)
-                skipped.extend(missed)
-        builds = sorted((Build.from_api(r) for r in records), key=_newest_first)
-        if options.limit is not None:
-            builds = builds[: options.limit]
-        observer.selected(len(builds))
+        builds, skipped, projects = select_builds(codebuild, options, until, cache=cache, observer=observer)
         diagnoses: list[Diagnosis] = []
         worker = _Worker(rules, logs, s3, cache, options)
         pool = ThreadPoolExecutor(max_workers=max(1, options.max_concurrency))
@@ -273,6 +261,53 @@ def scan(
         projects=tuple(projects),
         statuses=tuple(options.statuses),
     )
+
+
+def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
+    """One report over several accounts' scans (``scan --role-arn A --role-arn B``), newest first."""
+    diagnoses = sorted((d for r in reports for d in r.diagnoses), key=lambda d: _newest_first(d.build))  # type: ignore[arg-type]
+    regions = {r.region for r in reports}
+    accounts = {r.account for r in reports if r.account}
+    return ScanReport(
+        diagnoses=tuple(diagnoses),
+        skipped=tuple(sorted((s for r in reports for s in r.skipped), key=lambda s: s.build_id)),
+        region=regions.pop() if len(regions) == 1 else None,
+        account=accounts.pop() if len(accounts) == 1 else None,
+        since=reports[0].since,
+        until=reports[0].until,
+        projects=tuple(dict.fromkeys(p for r in reports for p in r.projects)),
+        statuses=reports[0].statuses,
+    )
+
+
+def select_builds(
+    codebuild: Any,
+    options: ScanOptions,
+    until: datetime,
+    *,
+    cache: Any = None,
+    observer: ScanObserver | None = None,
+) -> tuple[list[Build], list[SkippedBuild], tuple[str, ...]]:
+    """The builds ``options`` select, newest first, and the skipped ones and projects listed.
+
+    Lists as the module docstring says; ``scan`` diagnoses what this selects, and
+    ``scan --enqueue`` queues it for the organisation service instead.
+    """
+    observer = observer or ScanObserver()
+    projects = tuple(options.projects) or _list_projects(codebuild)
+    observer.listed(len(projects))
+    lister = _Lister(codebuild, cache, options, until)
+    records: list[dict[str, Any]] = []
+    skipped: list[SkippedBuild] = []
+    with ThreadPoolExecutor(max_workers=max(1, options.max_concurrency)) as pool:
+        for found, missed in pool.map(lister.project, projects):
+            records.extend(found)
+            skipped.extend(missed)
+    builds = sorted((Build.from_api(r) for r in records), key=_newest_first)
+    if options.limit is not None:
+        builds = builds[: options.limit]
+    observer.selected(len(builds))
+    return builds, skipped, projects
 
 
 def _newest_first(build: Build) -> tuple[float, str]:
