@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the build's record as JSON (aws codebuild batch-get-builds output); with --log-file, or "
         "alone to diagnose from the record (a build that failed before it wrote a log)",
     )
+    diagnose.add_argument(
+        "--baseline-log",
+        metavar="PATH",
+        help="the log of a build of the same project that succeeded (plain or .gz): lines it also "
+        "printed are not taken for the error of a failure no rule names",
+    )
     _add_report_options(diagnose)
     _add_rules_options(diagnose)
     _add_aws_options(diagnose)
@@ -494,6 +500,13 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     pack = load_pack(args)
     options = EngineOptions(match=MatchOptions(context_lines=args.context), prefilter=load_prefilter(pack.rules))
+    if args.baseline_log is not None:
+        import dataclasses
+
+        from analyzer.engine.locator import baseline_shapes
+        from analyzer.sources.file import FileSource
+
+        options = dataclasses.replace(options, baseline=baseline_shapes(FileSource(args.baseline_log).chunks()))
     failure = None
     if args.log_file is not None:
         from analyzer.sources.file import FileSource

@@ -431,3 +431,36 @@ def test_every_command_has_a_description_and_its_help_fits_80_columns(monkeypatc
         wide = [line for line in text.splitlines() if len(line) > 80 and len(line.split()) > 1]
         assert wide == [], f"codebuild-doctor {' '.join(path)} --help"
     assert {"diagnose", "scan", "demo", "rules", "rules list", "rules show", "rules lint", "rules test", "rules docs"} <= set(seen)
+
+
+BASELINE_OK = """\
+[Container] 2025/03/08 23:03:46.790021 Entering phase BUILD
+[Container] 2025/03/08 23:03:46.910210 Running command ./build.sh
+error: the legacy config key 'cache_dir' is deprecated (seen 12 times)
+compiling 120 files
+[Container] 2025/03/08 23:03:50.000002 Phase complete: BUILD State: SUCCEEDED
+"""
+
+BASELINE_FAILED = """\
+[Container] 2025/03/09 10:00:00.790021 Entering phase BUILD
+[Container] 2025/03/09 10:00:00.910210 Running command ./build.sh
+error: the legacy config key 'cache_dir' is deprecated (seen 14 times)
+compiling 121 files
+linker: cannot open output file dist/app: Permission denied
+[Container] 2025/03/09 10:00:05.000001 Command did not exit successfully ./build.sh exit status 1
+[Container] 2025/03/09 10:00:05.000002 Phase complete: BUILD State: FAILED
+"""
+
+
+def test_a_baseline_log_keeps_the_locator_off_lines_a_passing_build_printed_too(tmp_path: Path) -> None:
+    ok, failed = tmp_path / "ok.log", tmp_path / "failed.log"
+    ok.write_text(BASELINE_OK, encoding="utf-8")
+    failed.write_text(BASELINE_FAILED, encoding="utf-8")
+    alone = json.loads(Run(["diagnose", "--log-file", str(failed), "--format", "json"]).out)["findings"][0]
+    assert (alone["rule_id"], alone["line_numbers"]) == ("unrecognised-failure", [3])  # the deprecation 'error'
+    run = Run(["diagnose", "--log-file", str(failed), "--baseline-log", str(ok), "--format", "json"])
+    located = json.loads(run.out)["findings"][0]
+    assert (located["rule_id"], located["line_numbers"]) == ("unrecognised-failure", [5])
+    assert "with the log of a build that succeeded as a baseline" in located["summary"]
+    missing = Run(["diagnose", "--log-file", str(failed), "--baseline-log", str(tmp_path / "nope.log")])
+    assert missing.code == 3 and "nope.log" in missing.err  # as a missing --log-file

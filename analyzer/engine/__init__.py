@@ -50,6 +50,9 @@ class EngineOptions:
     The ``CODEBUILD_DOCTOR_ENGINE`` environment variable overrides it."""
     locate: bool = True
     """Add the failure locator's finding when no rule names a cause (off: rules' findings only)."""
+    baseline: frozenset[str] = frozenset()
+    """Line shapes of a successful build's log (:func:`analyzer.engine.locator.baseline_shapes`):
+    the locator does not take a line of one of these shapes for the error."""
     prefilter: Prefilter | None = None
     """A prefilter compiled for these rules (e.g. loaded from the on-disk cache); built if ``None``."""
 
@@ -159,7 +162,9 @@ def diagnose(
     context = FailureContext.of(structure, build, succeeded)
     findings = sharpen_evidence([assign_role(finding, context) for finding in findings], structure, options.match.context_lines)
     if options.locate:
-        findings.extend(explain_unexplained(findings, structure, context, build, options.match.context_lines))
+        findings.extend(
+            explain_unexplained(findings, structure, context, build, options.match.context_lines, options.baseline)
+        )
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,

@@ -25,7 +25,7 @@ error-looking line, or the tool's last words before it exited.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -225,6 +225,24 @@ _MASK = regex.compile(r"0x[0-9a-fA-F]+|[0-9a-f]{7,}|\d+(?:[.:]\d+)*|/[^\s:'\"]+"
 def shape(text: str) -> str:
     """A line's shape: numbers, hashes, paths and times masked (for baseline comparison)."""
     return _MASK.sub("#", text.strip())
+
+
+BASELINE_LINES = 1_000_000
+"""Lines of a baseline log read at most (its shapes are a set in memory)."""
+
+
+def baseline_shapes(chunks: Iterable[bytes]) -> frozenset[str]:
+    """The shapes of a successful build's log lines: a line of the failed log with one of these
+    shapes printed in the passing build too, so it is not the error."""
+    from analyzer.engine.lines import iter_lines
+
+    shapes = set()
+    for line in iter_lines(chunks):
+        if line.number > BASELINE_LINES:
+            break
+        if line.kind == LineKind.OUTPUT:
+            shapes.add(shape(_text(line)))
+    return frozenset(shapes)
 
 
 @dataclass(frozen=True)
