@@ -499,7 +499,10 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from analyzer.rules.commands import load_pack
 
     pack = load_pack(args)
-    options = EngineOptions(match=MatchOptions(context_lines=args.context), prefilter=load_prefilter(pack.rules))
+    options = EngineOptions(
+        match=MatchOptions(context_lines=args.context, redact=not args.no_redact),
+        prefilter=load_prefilter(pack.rules),
+    )
     if args.baseline_log is not None:
         import dataclasses
 
@@ -584,7 +587,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         limit=args.limit,
         max_concurrency=args.max_concurrency,
         logs_rps=args.logs_rps,
-        engine=EngineOptions(match=MatchOptions(context_lines=args.context)),
+        engine=EngineOptions(match=MatchOptions(context_lines=args.context, redact=not args.no_redact)),
     )
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")

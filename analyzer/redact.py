@@ -2,16 +2,33 @@
 
 Reports are shared across teams, and build logs leak credentials: an
 ``Authorization`` header echoed by ``curl -v``, a token in a clone URL, an
-access key in a stack trace. Every renderer receives a diagnosis that went
-through :func:`redact_diagnosis` unless the user passed ``--no-redact``.
+access key in a stack trace. Redaction is done *by construction*: the engine
+masks a line when it becomes evidence, context or an error-tail line, a capture
+when it is taken (from the masked line, so a capture that holds part of a secret
+holds part of the mask) and the build record before a rule's template sees it.
+No template or filter (``truncate``, the Markdown-inert rewrite) can bring a
+value back, because it never had it. :func:`redact_diagnosis` is a final pass
+over a finished diagnosis (notes, skip reasons, stored diagnoses): it is
+idempotent, since a mask is never taken for a secret.
+
+A secret becomes ``[REDACTED:<kind>]``, so the reader knows what was there.
+The catalogue is data: the regex detectors of Yelp's detect-secrets (a
+maintained list of token formats, loaded from the installed package), plus the
+shell spellings a build log has and detect-secrets does not look for
+(:data:`SHELL_PATTERNS`): ``PGPASSWORD=``, ``mysql -p<pw>``, ``curl -u
+user:pw``, ``_authToken=``, a token as a URL's user, the body of a PEM key by
+its shape, and base64 of any of those.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
-from collections.abc import Mapping
-
-import regex
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from analyzer.models import (
     Build,
@@ -24,72 +41,311 @@ from analyzer.models import (
     SkippedBuild,
 )
 
-MASK = "[REDACTED]"
+MASK_PREFIX = "[REDACTED"
+"""Every mask starts so; the whole mask is ``[REDACTED:<kind>]``."""
 
-# Each pattern masks the whole match, or only the group named ``secret`` when there is one.
-_PATTERNS = [
+
+def mask(kind: str) -> str:
+    """The mask of one secret of ``kind`` (``aws-secret-key``, ``password``...)."""
+    return f"[REDACTED:{kind}]"
+
+
+MASK_RE = re.compile(r"\[REDACTED(?::[a-z0-9-]+)?\]")
+"""A mask in text already redacted (never taken for a secret: redaction is idempotent)."""
+
+_PW_NAME = (
+    r"[A-Za-z0-9_.-]*(?:PASSWORD|PASSWD|PASSPHRASE|_PWD|SECRET|TOKEN|_AUTH|CREDENTIALS?"
+    r"|(?:SECRET|ACCESS|PRIVATE|SIGNING|ENCRYPTION|MASTER|CLIENT|API)_?KEY)"
+)
+"""A variable name that holds a secret: ``PGPASSWORD``, ``MYSQL_PWD``, ``SECRET_KEY``, ``API_TOKEN``.
+(Not ``PWD``, the working directory, nor ``BYPASS``.)"""
+
+SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
+    # (kind, pattern, flags). The group named ``secret`` is masked when there is one, else the
+    # whole match.
     # PEM private key blocks (also when a log shows only the first line of one).
-    r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----(?:[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----|[^\n]*)",
-    # AWS access key ids (long-term AKIA, temporary ASIA, and other principal prefixes).
-    r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|ANPA|ANVA|AGPA)[A-Z0-9]{16}\b",
-    # AWS secret keys and session tokens given as key=value / key: value / JSON.
-    r"(?i)\b(?:aws_?)?(?:secret_?access_?key|session_?token|security_?token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{16,})",
-    # ... and as arguments: `aws configure set aws_secret_access_key wJalr...`.
-    r"(?i)\baws_(?:secret_access_key|session_token)\s+(?P<secret>[A-Za-z0-9/+=]{16,})",
-    # Authorization headers: Bearer, Basic, token, AWS4-HMAC-SHA256 signatures...
-    r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?P<secret>(?:[A-Za-z0-9-]+ )?[^\s\"',]+(?:[^\n\"']*)?)",
-    # user:password@host in URLs.
-    r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@",
-    # GitHub tokens (classic and fine-grained), GitLab, npm, PyPI, Docker Hub, Slack.
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
-    r"\bglpat-[A-Za-z0-9_-]{20,}\b",
-    r"\bnpm_[A-Za-z0-9]{36}\b",
-    r"\bpypi-[A-Za-z0-9_-]{50,}\b",
-    r"\bdckr_pat_[A-Za-z0-9_-]{20,}\b",
-    r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b",
+    ("private-key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[^\n]*)", 0),
     # A line that is only a PEM body line (base64, 60-76 characters, mixed case and digits): the
     # rest of a private key whose BEGIN line is outside the excerpt.
-    r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{60,76}={0,2}\s*$",
-    # JSON Web Tokens.
-    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b",
-    # password=..., token=... (an assignment is deliberate: any value of 6+ characters).
-    r"(?i)(?:(?<![a-z0-9])pass(?:word|wd)?|(?<![a-z0-9])secret|(?<![a-z0-9])token|(?<![a-z0-9])api[_-]?key)[\"']?\s*=\s*[\"']?(?P<secret>[^\s\"',;&]{6,})",
+    ("private-key", r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{60,76}={0,2}\s*$", 0),
+    # The body just before an END line on the same line (a key echoed with its newlines
+    # turned into spaces, or its short last line when the BEGIN line is out of sight).
+    ("private-key", r"(?P<secret>(?:[A-Za-z0-9+/]{4,}={0,2}[ \t]+)*[A-Za-z0-9+/]{2,}={0,2})[ \t]*-----END (?:[A-Z0-9]+ )*PRIVATE KEY", 0),
+    # AWS access key ids (long-term AKIA, temporary ASIA, and other principal prefixes).
+    ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|ANPA|ANVA|AGPA|A3T[A-Z0-9])[A-Z0-9]{16}\b", 0),
+    # AWS secret keys and session tokens given as key=value / key: value / JSON / arguments.
+    ("aws-secret-key", r"\b(?:aws_?)?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{16,})", re.I),
+    ("aws-session-token", r"\b(?:aws_?)?(?:session|security)_?token[\"']?\s*[:=]?\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{16,})", re.I),
+    # Authorization headers: Bearer, Basic, token, AWS4-HMAC-SHA256 signatures...
+    # (A scheme, or one long token: "may require authorization: server message: ..." is prose.)
+    ("authorization", r"\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?P<secret>(?:bearer|basic|token|digest|aws4-hmac-sha256|negotiate|ntlm|oauth|bot|ssws|apikey|key|sharedkey|hmac|signature)\s+[^\s\"',]+[^\n\"']*|[A-Za-z0-9._~+/=-]{16,}(?![A-Za-z0-9._~+/=-]))", re.I),
+    ("authorization", r"\b(?:x-api-key|private-token|x-auth-token|api-key|x-access-token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[^\s\"',]{6,})", re.I),
+    # user:password@host in URLs, and a token as a URL's only user (https://ghp_...@github.com);
+    # a short user (git@, ci@) is not a secret.
+    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@", re.I),
+    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://(?P<secret>(?=[^\s:/@]*\d)[^\s:/@]{16,})@", re.I),
+    # GitHub tokens (classic and fine-grained), GitLab, npm, PyPI, Docker Hub, Slack, Google, Stripe.
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b", 0),
+    ("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|ft|imt|agent|oas|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}", 0),
+    ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", 0),
+    ("npm-token", r"_auth(?:Token)?[\"']?\s*[=:\s]\s*[\"']?(?P<secret>[^\s\"',;]{6,})", 0),
+    ("pypi-token", r"\bpypi-[A-Za-z0-9_-]{50,}", 0),
+    ("docker-hub-token", r"\bdckr_pat_[A-Za-z0-9_-]{20,}", 0),
+    ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", 0),
+    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]+", re.I),
+    ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", 0),
+    ("stripe-key", r"\b(?:sk|rk|pk)_(?:live|test|prod)_[0-9a-zA-Z]{10,99}\b", 0),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 0),
+    # NAME_PASSWORD=..., SECRET_KEY=..., API_TOKEN=... (an assignment is deliberate: any value).
+    # A value that is a variable or a command substitution ($DB_PASSWORD, $(aws ...)) is no
+    # secret; nor is the ``secret:`` of a Secrets Manager ARN.
+    ("password", rf"(?<![A-Za-z0-9:/])(?:{_PW_NAME})[\"']?\s*=\s*(?!\$)(?P<secret>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;&|)]{{3,}})", re.I),
     # "password": "...", token: ... (prose uses colons too: the value must look like a secret,
     # with a digit or symbol in it, or be 20+ characters long).
-    r"(?i)(?:(?<![a-z0-9])pass(?:word|wd)?|(?<![a-z0-9])secret|(?<![a-z0-9])token|(?<![a-z0-9])api[_-]?key)[\"']?\s*:\s*[\"']?(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{6,}|[^\s\"',;&]{20,})",
-    r"(?i)--password(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
-    r"(?i)\b(?:docker|podman|helm|oras)\s+(?:registry\s+)?login\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)",
-]
-_COMPILED = [regex.compile(p) for p in _PATTERNS]
+    # The name is the keyword alone or after a separator (``DB_PASSWORD``, ``"token"``), not a
+    # CamelCase word (CloudFormation's ``RequestToken: 5f3c...`` is no secret).
+    ("password", rf"(?<![A-Za-z0-9:/])(?:[A-Za-z0-9]+[_.-])*(?:{_PW_NAME.replace('[A-Za-z0-9_.-]*', '')})[\"']?\s*:\s*[\"']?(?!\$)(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{{6,}}|[^\s\"',;&]{{20,}})", re.I),
+    # --password x, --token x, --api-key x, --secret x, -p=x (docker login, twine, helm...).
+    ("password", r"(?<![\w-])--(?:password|passwd|token|api-key|apikey|secret|auth-token|access-token|client-secret)(?:=|\s+)(?!-)(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", re.I),
+    ("password", r"\b(?:docker|podman|helm|oras|twine|buildah|skopeo|nerdctl|finch)\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)", 0),
+    # mysql -pSECRET, mysqldump -p'x', mariadb --password=... (the value sticks to -p).
+    ("password", r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlsh)\b[^\n]*?\s-p(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", 0),
+    # curl -u user:pass, curl --user user:pass, wget --http-password etc.
+    ("basic-auth", r"\b(?:curl|wget|http|https|xh)\b[^\n]*?(?:\s-u\s*|\s--user(?:=|\s+))[\"']?[^\s:\"']*:(?P<secret>[^\s\"']+)", 0),
+    ("password", r"--(?:http-|ftp-|proxy-)?password(?:=|\s+)(?P<secret>[^\s\"']+)", 0),
+    # sshpass -p x, PGPASSWORD/MYSQL_PWD handled above.
+    ("password", r"\bsshpass\s+-p\s*(?P<secret>[^\s\"']+)", 0),
+)
+
+# detect-secrets detectors left out, and why: keyword and entropy detectors guess from context
+# and would mask ordinary log words (ours above spell the keyword cases out); a public IP is
+# diagnosis, not a secret; Artifactory's password shape (AP + hex + 8 letters) is a CamelCase
+# word in a Java stack trace (APDUException); Twilio's account SID shape is any hex after "AC".
+_SKIPPED_DETECTORS = frozenset(
+    {
+        "KeywordDetector",
+        "Base64HighEntropyString",
+        "HexHighEntropyString",
+        "IPPublicDetector",
+        "ArtifactoryDetector",
+        "TwilioKeyDetector",
+    }
+)
+
+
+class Secret(NamedTuple):
+    """A secret found in a text: where it is and what kind it is."""
+
+    start: int
+    end: int
+    kind: str
+
+
+class _Pattern(NamedTuple):
+    kind: str
+    regex: re.Pattern[str]
+    group: str | int
+    needle: str = ""
+    """A literal the text must hold for the pattern to be tried (cheap, and bounds the costly ones)."""
+
+
+_CATALOGUE: list[_Pattern] | None = None
+_LOADING = threading.Lock()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _detect_secrets_patterns() -> list[_Pattern]:
+    """The regex detectors of detect-secrets, as (kind, regex) data."""
+    try:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    except ImportError:  # pragma: no cover - a declared dependency; the shell patterns still apply
+        return []
+    found: list[_Pattern] = []
+    for secret_type, plugin in sorted(get_mapping_from_secret_type_to_class().items()):
+        if plugin.__name__ in _SKIPPED_DETECTORS:
+            continue
+        for pattern in getattr(plugin, "denylist", ()) or ():
+            if not isinstance(pattern, re.Pattern):
+                continue
+            group: str | int = 1 if pattern.groups == 1 else 0
+            found.append(_Pattern(_slug(secret_type), pattern, group))
+    return found
+
+
+def catalogue() -> list[_Pattern]:
+    """Every secret pattern (ours first, then detect-secrets'), compiled once per process."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        with _LOADING:
+            if _CATALOGUE is None:
+                ours = [
+                    _Pattern(
+                        kind,
+                        re.compile(p, flags | re.M),
+                        "secret" if "(?P<secret>" in p else 0,
+                        "-----END" if "-----END" in p and not p.startswith("-----BEGIN") else "",
+                    )
+                    for kind, p, flags in SHELL_PATTERNS
+                ]
+                _CATALOGUE = ours + _detect_secrets_patterns()
+    return _CATALOGUE
+
+
+_TRIM = " \t\"'=:,;"
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=_-])")
+
+
+def find_secrets(text: str, *, decode: bool = True) -> list[Secret]:
+    """The secrets in ``text``, sorted and merged (overlapping finds become one)."""
+    if not text:
+        return []
+    spans: list[Secret] = []
+    masks = [(m.start(), m.end()) for m in MASK_RE.finditer(text)] if MASK_PREFIX in text else []
+    for pattern in catalogue():
+        if pattern.needle and pattern.needle not in text:
+            continue
+        for match in pattern.regex.finditer(text):
+            start, end = match.span(pattern.group)
+            if start < 0 or start == end:
+                continue
+            if pattern.group == 0:  # detect-secrets' whole matches carry their delimiters
+                value = match.group(0)
+                start += len(value) - len(value.lstrip(_TRIM))
+                end -= len(value) - len(value.rstrip(_TRIM))
+                if start >= end:
+                    continue
+            if _only_masks(text, start, end, masks):
+                continue
+            spans.append(Secret(start, end, pattern.kind))
+    if decode:
+        spans.extend(_base64_secrets(text))
+    return _merge(spans)
+
+
+def _only_masks(text: str, start: int, end: int, masks: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``text[start:end]`` is masks (and quotes/spaces) only: already redacted."""
+    if not masks:
+        return False
+    rest = text[start:end]
+    return not MASK_RE.sub("", rest).strip(_TRIM + "[]()")
+
+
+def _base64_secrets(text: str) -> Iterable[Secret]:
+    """Base64 tokens whose decoded text holds a secret (``echo QUtJQ... | base64 -d``)."""
+    for match in _BASE64.finditer(text):
+        token = match.group(0)
+        try:
+            decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if not decoded.isprintable() and not decoded.strip().isprintable():
+            continue
+        inner = find_secrets(decoded, decode=False)
+        if inner:
+            yield Secret(match.start(), match.end(), "base64-" + inner[0].kind)
+
+
+def _merge(spans: list[Secret]) -> list[Secret]:
+    merged: list[Secret] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            if span.end > last.end:
+                merged[-1] = Secret(last.start, span.end, last.kind)
+            continue
+        merged.append(span)
+    return merged
 
 
 def redact_text(text: str) -> str:
-    """``text`` with every secret shape replaced by ``[REDACTED]``."""
+    """``text`` with every secret replaced by ``[REDACTED:<kind>]``."""
     if not text:
         return text
-    for pattern in _COMPILED:
-        text = pattern.sub(_mask, text)
-    return text
+    return redact_span(text, 0, len(text), find_secrets(text))
 
 
-_KEY_BEGIN = regex.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
-_KEY_END = regex.compile(r"-----END (?:[A-Z]+ )*PRIVATE KEY-----")
+def redact_span(text: str, start: int, end: int, secrets: Sequence[Secret]) -> str:
+    """``text[start:end]`` with the ``secrets`` found in the whole ``text`` masked.
+
+    A secret that only partly lies inside the span is masked all the same, so a capture
+    that holds the first half of a token holds a mask, not half the token.
+    """
+    out: list[str] = []
+    pos = start
+    for secret in secrets:
+        if secret.end <= start or secret.start >= end:
+            continue
+        if secret.start > pos:
+            out.append(text[pos : secret.start])
+        out.append(mask(secret.kind))
+        pos = max(pos, secret.end)
+    if pos < end:
+        out.append(text[pos:end])
+    return "".join(out)
 
 
-def redact_lines(lines: list[str]) -> list[str]:
+def redact_match(text: str, start: int, end: int) -> tuple[str, int, int, list[Secret]]:
+    """``text`` redacted, with the span ``[start, end)`` mapped onto the redacted text.
+
+    Returns the redacted text, the new ``start`` and ``end`` (a boundary inside a secret
+    moves to the edge of its mask, outward) and the secrets found, so captures from the
+    same match can be cut from the same finds with :func:`redact_span`.
+    """
+    secrets = find_secrets(text)
+    if not secrets:
+        return text, start, end, secrets
+    out: list[str] = []
+    pos = 0
+    new_start, new_end = start, end
+    shift = 0
+    for secret in secrets:
+        out.append(text[pos : secret.start])
+        token = mask(secret.kind)
+        if start >= secret.end:
+            new_start = start + shift + len(token) - (secret.end - secret.start)
+        elif start > secret.start:
+            new_start = secret.start + shift
+        if end >= secret.end:
+            new_end = end + shift + len(token) - (secret.end - secret.start)
+        elif end > secret.start:
+            new_end = secret.start + shift + len(token)
+        out.append(token)
+        shift += len(token) - (secret.end - secret.start)
+        pos = secret.end
+    out.append(text[pos:])
+    return "".join(out), new_start, new_end, secrets
+
+
+_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_BODY = re.compile(r"^\s*[A-Za-z0-9+/]+={0,2}\s*$")
+
+
+def redact_lines(lines: Sequence[str]) -> list[str]:
     """Consecutive log lines redacted, including every line inside a private key block.
 
     A PEM block spans lines, and each line is matched alone by :func:`redact_text`; this
-    masks the lines between a ``BEGIN ... PRIVATE KEY`` line and its ``END`` line too.
+    masks the lines between a ``BEGIN ... PRIVATE KEY`` line and its ``END`` line too, and
+    the body lines just above an ``END`` line whose ``BEGIN`` is out of sight (the short
+    last line of a key has no shape of its own).
     """
     out: list[str] = []
     inside = False
+    key = mask("private-key")
     for line in lines:
         if inside:
             if _KEY_END.search(line):
                 inside = False
-            out.append(MASK)
+            out.append(key)
             continue
+        if _KEY_END.search(line):
+            back = len(out) - 1
+            while back >= 0 and out[back] != key and _KEY_BODY.match(out[back]):
+                out[back] = key
+                back -= 1
         redacted = redact_text(line)
         if _KEY_BEGIN.search(line) and not _KEY_END.search(line):
             inside = True
@@ -97,26 +353,22 @@ def redact_lines(lines: list[str]) -> list[str]:
     return out
 
 
-def _mask(match: regex.Match[str]) -> str:
-    if "secret" in match.groupdict() and match.group("secret") is not None:
-        start, end = match.span("secret")
-        base = match.start()
-        whole = match.group(0)
-        return whole[: start - base] + MASK + whole[end - base :]
-    return MASK
+def redact_context(lines: Sequence[ContextLine]) -> tuple[ContextLine, ...]:
+    """Context lines redacted as one run (see :func:`redact_lines`)."""
+    texts = redact_lines([c.text for c in lines])
+    return tuple(ContextLine(c.line_number, t) for c, t in zip(lines, texts))
 
 
 def _redact_evidence(evidence: Evidence) -> Evidence:
     lines = redact_lines([c.text for c in evidence.before] + [evidence.text] + [c.text for c in evidence.after])
-    text = lines[len(evidence.before)]
     before = lines[: len(evidence.before)]
     after = lines[len(evidence.before) + 1 :]
-    matched = redact_text(evidence.matched)
-    start = evidence.match_start if text == evidence.text else (text.find(matched) if text != MASK else -1)
-    if start < 0:  # the secret straddled the match: show the line without a highlight
-        start, end = 0, 0
-    else:
-        end = start + len(matched)
+    text, start, end = evidence.text, evidence.match_start, evidence.match_end
+    if lines[len(evidence.before)] != text:
+        if lines[len(evidence.before)] == mask("private-key"):
+            text, start, end = mask("private-key"), 0, 0
+        else:
+            text, start, end, _ = redact_match(text, start, end)
     return dataclasses.replace(
         evidence,
         text=text,
@@ -127,17 +379,19 @@ def _redact_evidence(evidence: Evidence) -> Evidence:
     )
 
 
-def _redact_map(values: Mapping[str, str]) -> dict[str, str]:
-    return {key: redact_text(value) for key, value in values.items()}
+def redact_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping with every string value redacted (captures, a record's fields for a template)."""
+    return {key: redact_text(value) if isinstance(value, str) else value for key, value in values.items()}
 
 
 def redact_finding(finding: Finding, build: Build | None = None) -> Finding:
     """A copy of ``finding`` with its evidence and captures redacted.
 
-    The summary and remediation are the rule's own text with values put in: only those
-    values (the captures, and the build record's fields) are redacted there. Redacting the
-    whole text turned a rule's advice, such as ``DOCKERHUB_TOKEN: /CodeBuild/dockerhub/token``
-    in a buildspec snippet, into ``[REDACTED]``.
+    The engine has already redacted what it made (see the module's docstring); this pass is
+    for findings from elsewhere (a stored diagnosis). The summary and remediation are the
+    rule's own text with values put in: only those values (the captures, and the build
+    record's fields) are redacted there. Redacting the whole text turned a rule's advice,
+    such as ``DOCKERHUB_TOKEN: /CodeBuild/dockerhub/token`` in a buildspec snippet, into a mask.
     """
     values = list(finding.captures.values())
     if build is not None:
@@ -146,10 +400,28 @@ def redact_finding(finding: Finding, build: Build | None = None) -> Finding:
     return dataclasses.replace(
         finding,
         evidence=tuple(_redact_evidence(e) for e in finding.evidence),
-        captures=_redact_map(finding.captures),
+        captures=redact_values(finding.captures),
         summary=_swap(finding.summary, swaps),
         remediation=_swap(finding.remediation, swaps),
     )
+
+
+def redact_located(findings: Iterable[Finding], rule_ids: Iterable[str]) -> list[Finding]:
+    """Findings with their evidence redacted; a finding no rule made (the failure locator's)
+    has its summary, captures and remediation redacted whole (it is made of log text)."""
+    known = set(rule_ids)
+    out = []
+    for finding in findings:
+        finding = dataclasses.replace(finding, evidence=tuple(_redact_evidence(e) for e in finding.evidence))
+        if finding.rule_id not in known:
+            finding = dataclasses.replace(
+                finding,
+                summary=redact_text(finding.summary),
+                remediation=redact_text(finding.remediation),
+                captures=redact_values(finding.captures),
+            )
+        out.append(finding)
+    return out
 
 
 def _swap(text: str, swaps: Mapping[str, str]) -> str:
@@ -166,7 +438,7 @@ def redact_diagnosis(diagnosis: Diagnosis) -> Diagnosis:
         findings=tuple(redact_finding(f, diagnosis.build) for f in diagnosis.findings),
         notes=tuple(redact_text(n) for n in diagnosis.notes),
         build=redact_build(diagnosis.build) if diagnosis.build else None,
-        tail=tuple(ContextLine(c.line_number, t) for c, t in zip(diagnosis.tail, redact_lines([c.text for c in diagnosis.tail]))),
+        tail=redact_context(diagnosis.tail),
     )
 
 
@@ -181,6 +453,7 @@ def redact_build(build: Build) -> Build:
         source_version=optional(build.source_version),
         resolved_source_version=optional(build.resolved_source_version),
         initiator=optional(build.initiator),
+        image=optional(build.image),
         phases=tuple(
             dataclasses.replace(
                 phase,

@@ -203,7 +203,7 @@ def test_secrets_are_redacted_unless_asked(tmp_path: Path) -> None:
     )
     redacted = Run(["diagnose", "--log-file", str(log), "--format", "json"]).out
     assert "AKIAIOSFODNN7EXAMPLE" not in redacted and "hunter2hunter2" not in redacted
-    assert "[REDACTED]" in redacted
+    assert "[REDACTED:aws-access-key-id]" in redacted and "[REDACTED:password]" in redacted
     shown = Run(["diagnose", "--log-file", str(log), "--format", "json", "--no-redact"]).out
     assert "AKIAIOSFODNN7EXAMPLE" in shown
 

@@ -135,6 +135,13 @@ def diagnose(
             (phase.phase_type, context) for phase in build.phases for context in phase.contexts
         )
     problems = list(matcher.problems())
+    redact = options.match.redact
+    if build is not None and redact:
+        # Record values are masked before a template sees them (the initiator, source version
+        # and phase contexts are free text; see analyzer.redact).
+        from analyzer.redact import redact_build
+
+        build = redact_build(build)
     succeeded = dict(matcher.phase_succeeded)
     if build is not None:  # the record's phase statuses are the authority
         succeeded.update(
@@ -165,6 +172,12 @@ def diagnose(
         findings.extend(
             explain_unexplained(findings, structure, context, build, options.match.context_lines, options.baseline)
         )
+    if redact:
+        # The log model re-reads lines for sharper evidence and the locator builds its own
+        # finding from raw lines: they are masked here too (idempotent on the matcher's).
+        from analyzer.redact import redact_located
+
+        findings = redact_located(findings, {rule.id for rule in rules})
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,
@@ -173,8 +186,17 @@ def diagnose(
         problems=tuple(problems),
         # With no cause at all (not even a located block: the failing command printed
         # nothing the locator reads as an error), the log's last complaints are kept.
-        tail=tail.lines() if not any(f.role is Role.CAUSE for f in findings) else (),
+        tail=_tail(tail, redact) if not any(f.role is Role.CAUSE for f in findings) else (),
     )
+
+
+def _tail(tail: ErrorTail, redact: bool) -> tuple[Any, ...]:
+    lines = tail.lines()
+    if not redact or not lines:
+        return lines
+    from analyzer.redact import redact_context
+
+    return redact_context(lines)
 
 
 _INERT = str.maketrans({"`": "\u02cb", "<": "\u2039", ">": "\u203a"})

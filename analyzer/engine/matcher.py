@@ -17,6 +17,7 @@ from typing import Any
 
 
 from analyzer.engine.lines import PHASE_CONTEXT_LINE, PHASE_OUTCOME, Line, LineKind
+from analyzer.redact import MASK_RE, find_secrets, mask, redact_lines, redact_match, redact_span, redact_text
 from analyzer.models import (
     ContextLine,
     Evidence,
@@ -45,6 +46,9 @@ class MatchOptions:
     """Seconds one pattern may spend on one line before its rule is switched off."""
     max_text_chars: int = 1000
     """A longer line is shortened around the match (evidence) or at its end (context)."""
+    redact: bool = True
+    """Mask secrets (:mod:`analyzer.redact`) in evidence, context lines and captures as they
+    are kept, so a rule's template never sees one (``--no-redact`` turns it off)."""
 
 
 @dataclass
@@ -56,6 +60,8 @@ class _Hit:
     end: int
     captures: dict[str, str]
     phase: str | None
+    spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    """Capture name -> (the text it was taken from, start, end): a capture is redacted in its line."""
     before: tuple[ContextLine, ...] = ()
     after: list[ContextLine] = field(default_factory=list)
     keep: bool = True
@@ -79,9 +85,15 @@ class RuleState:
     """The first hit's captures, plus those of later hits that agree with them (see :meth:`Matcher._accept`)."""
     hit_captures: list[dict[str, str]] = field(default_factory=list)
     """Each accepted hit's own captures, distinct sets in log order (at most :data:`MAX_HIT_CAPTURES`)."""
+    shown: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(name, value) of a kept capture -> the value redacted (empty when redaction is off)."""
     problem: str | None = None
     kept: int = 0
     """Hits marked to keep evidence for, pending ones included."""
+
+    def shown_captures(self, captures: Mapping[str, str]) -> dict[str, str]:
+        """``captures`` as a template and a report see them (redacted, unless that is off)."""
+        return {name: self.shown.get((name, value), value) for name, value in captures.items()}
 
     def take_slot(self, limit: int) -> bool:
         """Reserve an evidence slot if fewer than ``limit`` are taken."""
@@ -114,6 +126,9 @@ class Matcher:
         self.phase_succeeded: dict[str, bool] = {}
         """Phase -> whether it succeeded, from the agent's ``Phase context status code`` lines."""
         self.lines = 0
+        # Context lines are kept a little longer than shown: a secret cut at the limit would
+        # no longer have its shape; they are redacted, then cut, in :meth:`_evidence`.
+        self._context_chars = self.options.max_text_chars + (_SECRET_MARGIN if self.options.redact else 0)
 
     # -- log lines -------------------------------------------------------------------------
 
@@ -162,15 +177,17 @@ class Matcher:
                 return
             if found is None:
                 continue
-            segment, start, end, groups = found
+            segment, start, end, groups, spans = found
             if hit is None:
-                hit = _Hit(index, line, segment, start, end, groups, line.phase)
+                hit = _Hit(index, line, segment, start, end, groups, line.phase, spans)
             else:
                 # Later patterns that also match this line add their captures and, for
                 # ``all`` rules, count as hit; the first one is the evidence.
                 hit.pattern_indices.add(index)
                 for key, value in groups.items():
-                    hit.captures.setdefault(key, value)
+                    if key not in hit.captures:
+                        hit.captures[key] = value
+                        hit.spans[key] = spans[key]
         if hit is None or self._vetoed_before(state.rule, line):
             return
         if state.rule.nearby:
@@ -178,8 +195,7 @@ class Matcher:
         hit.keep = state.take_slot(self.options.max_evidence)
         if hit.keep and self.options.context_lines:
             hit.before = tuple(
-                _context(prev, self.options.max_text_chars)
-                for prev in list(self._recent)[-self.options.context_lines :]
+                _context(prev, self._context_chars) for prev in list(self._recent)[-self.options.context_lines :]
             )
         hit.wait = max(
             [self.options.context_lines if hit.keep else 0]
@@ -206,10 +222,11 @@ class Matcher:
                 return None
             if m is not None:
                 groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                spans = {k: (segment, *m.span(k)) for k in groups}
                 if len(segments) == 1 and offset:
                     # Show the whole agent line, prefix included.
-                    return text, m.start() + offset, m.end() + offset, groups
-                return segment, m.start(), m.end(), groups
+                    return text, m.start() + offset, m.end() + offset, groups, spans
+                return segment, m.start(), m.end(), groups, spans
         return None
 
     def _capture_nearby(self, rule: Rule, hit: _Hit) -> None:
@@ -230,9 +247,11 @@ class Matcher:
             return False
         if m is None:
             return False
+        body = line.text[line.body_start :]
         for key, value in m.groupdict().items():
-            if value is not None:
-                hit.captures.setdefault(key, value)
+            if value is not None and key not in hit.captures:
+                hit.captures[key] = value
+                hit.spans[key] = (body, *m.span(key))  # redacted in its own line when kept
         return True
 
     def _vetoed_before(self, rule: Rule, line: Line) -> bool:
@@ -248,7 +267,7 @@ class Matcher:
             assert hit.line is not None
             distance = line.number - hit.line.number
             if hit.keep and distance <= self.options.context_lines:
-                hit.after.append(_context(line, self.options.max_text_chars))
+                hit.after.append(_context(line, self._context_chars))
             for exclusion in state.rule.exclusions:
                 if distance <= exclusion.window and _safe_search(exclusion.regex, line.text):
                     hit.vetoed = True
@@ -273,11 +292,19 @@ class Matcher:
             # captures only when it agrees with every name already taken: another kind of fact
             # (a test's name, then the count of failures) or more of the same one (the package
             # of a 404, then its version range), never another instance of it.
+            kept = False
             if all(state.captures.get(name, value) == value for name, value in hit.captures.items()):
                 for name, value in hit.captures.items():
-                    state.captures.setdefault(name, value)
+                    kept = state.captures.setdefault(name, value) == value or kept
             if hit.captures not in state.hit_captures and len(state.hit_captures) < MAX_HIT_CAPTURES:
                 state.hit_captures.append(dict(hit.captures))
+                kept = True
+            if kept and self.options.redact:
+                # Redacted as they are kept, in their whole line, so a capture holding part of
+                # a secret holds the mask, not the part (only kept values cost a redaction).
+                for name, value in hit.captures.items():
+                    if (name, value) not in state.shown:
+                        state.shown[name, value] = _redact_capture(hit, name)
         if hit.keep:
             state.hits.append(hit)
 
@@ -304,8 +331,8 @@ class Matcher:
                         continue
                     if any(_safe_search(e.regex, text) for e in state.rule.exclusions):
                         break
-                    segment, start, end, groups = found
-                    hit = _Hit(index, None, segment, start, end, groups, phase)
+                    segment, start, end, groups, spans = found
+                    hit = _Hit(index, None, segment, start, end, groups, phase, spans)
                     hit.keep = state.take_slot(self.options.max_evidence)
                     self._accept(state, hit)
                     break
@@ -325,13 +352,13 @@ class Matcher:
             if not state.fired:
                 continue
             evidence = tuple(self._evidence(hit) for hit in state.hits)
-            yield state.rule, state.count, dict(state.captures), evidence
+            yield state.rule, state.count, state.shown_captures(state.captures), evidence
 
     def hits(self, rule: Rule) -> tuple[dict[str, str], ...]:
         """The distinct capture sets of ``rule``'s hits, in log order (for templates that list them)."""
         for state in self.states:
             if state.rule is rule:
-                return tuple(dict(c) for c in state.hit_captures)
+                return tuple(state.shown_captures(c) for c in state.hit_captures)
         return ()
 
     def problems(self) -> list[RuleProblem]:
@@ -339,7 +366,28 @@ class Matcher:
         return [RuleProblem(s.rule.id, s.problem) for s in self.states if s.problem]
 
     def _evidence(self, hit: _Hit) -> Evidence:
-        text, start, end = _shorten(hit.segment, hit.start, hit.end, self.options.max_text_chars)
+        segment, start, end = hit.segment, hit.start, hit.end
+        before, after = hit.before, tuple(hit.after)
+        limit = self.options.max_text_chars
+        if self.options.redact:
+            # The matched line and its context are redacted as one run (a private key's body
+            # spans lines), before anything is shortened; a very long line first loses what
+            # _shorten would drop anyway, keeping a margin so a secret at the cut keeps its shape.
+            window = limit + _SECRET_MARGIN
+            if len(segment) > 2 * window + (end - start):
+                left = max(0, start - window)
+                right = min(len(segment), end + window)
+                segment, start, end = segment[left:right], start - left, end - left
+            run = redact_lines([c.text for c in before] + [segment] + [c.text for c in after])
+            if run[len(before)] != segment:
+                key = mask("private-key")
+                if run[len(before)] == key:
+                    segment, start, end = key, 0, 0
+                else:
+                    segment, start, end, _ = redact_match(segment, start, end)
+            before = tuple(ContextLine(c.line_number, _cut(t, limit)) for c, t in zip(before, run))
+            after = tuple(ContextLine(c.line_number, _cut(t, limit)) for c, t in zip(after, run[len(before) + 1 :]))
+        text, start, end = _shorten(segment, start, end, limit)
         return Evidence(
             source=TextSource.LOG if hit.line is not None else TextSource.PHASE_CONTEXT,
             text=text,
@@ -347,8 +395,8 @@ class Matcher:
             match_end=end,
             line_number=hit.line.number if hit.line is not None else None,
             phase=hit.phase,
-            before=hit.before,
-            after=tuple(hit.after),
+            before=before,
+            after=after,
         )
 
 
@@ -369,9 +417,31 @@ def _safe_search(compiled: Any, text: str) -> bool:
         return False
 
 
+_SECRET_MARGIN = 1024
+"""Characters kept past the display limit of a context line until it is redacted."""
+
+
 def _context(line: Line, limit: int) -> ContextLine:
-    text = line.text if len(line.text) <= limit else line.text[:limit] + "…"
-    return ContextLine(line.number, text)
+    return ContextLine(line.number, _cut(line.text, limit))
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut at ``limit`` characters (marked ``…``), never inside a mask."""
+    if len(text) <= limit:
+        return text
+    for found in MASK_RE.finditer(text, max(0, limit - 64), limit + 64):
+        if found.start() < limit < found.end():
+            limit = found.end()
+            break
+    return text[:limit] + "…"
+
+
+def _redact_capture(hit: _Hit, key: str) -> str:
+    """The capture ``key`` of ``hit``, cut from its redacted line."""
+    if key not in hit.spans:
+        return redact_text(hit.captures[key])
+    source, start, end = hit.spans[key]
+    return redact_text(redact_span(source, start, end, find_secrets(source)))
 
 
 def _shorten(text: str, start: int, end: int, limit: int) -> tuple[str, int, int]:

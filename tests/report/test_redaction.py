@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from analyzer.cli import main
-from analyzer.engine import diagnose
+from analyzer.engine import EngineOptions, MatchOptions, diagnose
 from analyzer.models import ScanReport
-from analyzer.redact import MASK, redact_diagnosis, redact_lines, redact_scan, redact_text
+from analyzer.redact import MASK_PREFIX, mask, redact_diagnosis, redact_lines, redact_scan, redact_text
 from tests.report.conftest import make_scan, record, render_html, render_md, render_scan_html
 from tests.report.secrets import SECRET_LOG, SECRETS, UNKNOWN_SECRET_LOG
 from analyzer.models import Build
@@ -38,7 +38,7 @@ def test_diagnose_reports_carry_no_secret(secret_log: Path, output_format: str) 
     report = _run("diagnose", "--log-file", str(secret_log), "--format", output_format)
     leaked = [kind for kind, value in SECRETS.items() if value in report]
     assert leaked == []
-    assert MASK in report
+    assert MASK_PREFIX in report
 
 
 @pytest.mark.parametrize("output_format", ["json", "markdown", "html"])
@@ -47,7 +47,7 @@ def test_no_redact_shows_every_secret(secret_log: Path, output_format: str) -> N
     report = _run("diagnose", "--log-file", str(secret_log), "--format", output_format, "--no-redact")
     missing = [kind for kind, value in SECRETS.items() if value not in report]
     assert missing == []
-    assert MASK not in report
+    assert MASK_PREFIX not in report
 
 
 def test_text_report_without_redaction_shows_root_cause_secrets(secret_log: Path) -> None:
@@ -60,25 +60,30 @@ def test_redacted_evidence_keeps_its_highlight_on_the_match(pack_rules) -> None:
     first = finding.evidence[0]
     assert first.line_number == 5
     assert first.text == ("toomanyrequests: You have reached your unauthenticated pull rate limit "
-                          f"(key {MASK}, {MASK})")  # fmt: skip
+                          f"(key {mask('aws-access-key-id')}, {mask('github-token')})")  # fmt: skip
     assert first.matched == "toomanyrequests: You have reached your unauthenticated pull rate limit"
     # Line 5's context runs into the key block: BEGIN line and body masked as a block.
-    assert [c.text for c in first.after] == [MASK, MASK, MASK]
+    key = mask("private-key")
+    assert [c.text for c in first.after] == [key, key, key]
     # Line 10's context starts inside it: the body lines are masked by their shape alone.
-    assert [c.text for c in finding.evidence[1].before] == [MASK, MASK, "-----END RSA PRIVATE KEY-----"]
-    assert finding.evidence[1].text == f"{first.matched} {MASK}"
+    assert [c.text for c in finding.evidence[1].before] == [key, key, "-----END RSA PRIVATE KEY-----"]
+    assert finding.evidence[1].text == f"{first.matched} {mask('jwt')}"
     assert [c.text for c in finding.evidence[1].after] == [
-        f"git clone https://ci-bot:{MASK}@git.example.com/team/app.git",
-        f"npm config set //registry.npmjs.org/:_authToken {MASK}",
-        f"{first.matched} {MASK} {MASK}",
+        f"git clone https://ci-bot:{mask('url-credentials')}@git.example.com/team/app.git",
+        f"npm config set //registry.npmjs.org/:_authToken {mask('npm-token')}",
+        f"{first.matched} {mask('gitlab-token')} {mask('aws-access-key-id')}",
     ]
 
 
 def _scan_with_secrets(rules) -> ScanReport:  # type: ignore[no-untyped-def]
     base = make_scan(rules)
-    leaky = diagnose(rules, [SECRET_LOG.encode()], Build.from_api(record("secret-app", 7, day=1, minutes=2)))
+    # Diagnosed without the engine's own redaction: redact_scan, the pass over a finished (or
+    # stored) report, is what is tested here.
+    raw = EngineOptions(match=MatchOptions(redact=False))
+    leaky = diagnose(rules, [SECRET_LOG.encode()], Build.from_api(record("secret-app", 7, day=1, minutes=2)), options=raw)
     unknown = diagnose(rules, [UNKNOWN_SECRET_LOG.encode()], Build.from_api(
-        record("secret-docs", 8, day=2, minutes=1, source_version=f"https://x:{SECRETS['url password']}@git.example.com/d.git")))  # fmt: skip
+        record("secret-docs", 8, day=2, minutes=1, source_version=f"https://x:{SECRETS['url password']}@git.example.com/d.git")),
+        options=raw)  # fmt: skip
     # No rule matches: the secrets reach the reports through the failure locator's block.
     assert [f.rule_id for f in unknown.findings] == ["unrecognised-failure"] and unknown.explained_by is None
     import dataclasses
@@ -97,7 +102,7 @@ def test_scan_html_carries_no_secret_once_redacted(pack_rules) -> None:  # type:
     for diagnosis in redacted.diagnoses:
         for text in (render_md(diagnosis), render_html(diagnosis)):
             assert [kind for kind, value in SECRETS.items() if value in text] == []
-    assert redacted.skipped[0].reason == f"denied with key {MASK}"
+    assert redacted.skipped[0].reason == f"denied with key {mask('aws-access-key-id')}"
 
 
 @pytest.mark.parametrize(
@@ -129,7 +134,8 @@ def test_each_kind_of_secret_is_masked_in_its_line(kind: str) -> None:
 
 def test_a_private_key_body_is_masked_across_lines() -> None:
     lines = ["-----BEGIN EC PRIVATE KEY-----", "abc+/def", "ghi", "-----END EC PRIVATE KEY-----", "after"]
-    assert redact_lines(lines) == [MASK, MASK, MASK, MASK, "after"]
+    key = mask("private-key")
+    assert redact_lines(lines) == [key, key, key, key, "after"]
 
 
 def test_json_report_is_still_valid_after_redaction(secret_log: Path) -> None:
@@ -141,9 +147,9 @@ def test_json_report_is_still_valid_after_redaction(secret_log: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('DB_PASSWORD: "p@ssw0rd!xyz"', 'DB_PASSWORD: "[REDACTED]"'),
-        ("export GITHUB_TOKEN=abcdef123456", "export GITHUB_TOKEN=[REDACTED]"),
-        ("MY_API_KEY=0123456789abcdef", "MY_API_KEY=[REDACTED]"),
+        ('DB_PASSWORD: "p@ssw0rd!xyz"', 'DB_PASSWORD: "[REDACTED:password]"'),
+        ("export GITHUB_TOKEN=abcdef123456", "export GITHUB_TOKEN=[REDACTED:password]"),
+        ("MY_API_KEY=0123456789abcdef", "MY_API_KEY=[REDACTED:password]"),
         ("TOKEN_URL=https://auth.example.com/token", "TOKEN_URL=https://auth.example.com/token"),
         ("passwordless: true", "passwordless: true"),
     ],

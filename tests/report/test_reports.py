@@ -71,7 +71,10 @@ def test_present_masks_secrets_unless_told_not_to(rules) -> None:  # type: ignor
     from analyzer.report import present
     from tests.report.secrets import SECRET_LOG, SECRETS
 
-    result = diagnose(rules, [SECRET_LOG.encode()])
+    from analyzer.engine import EngineOptions, MatchOptions
+
+    # The engine's own redaction off (as --no-redact does), so present() is what is tested.
+    result = diagnose(rules, [SECRET_LOG.encode()], options=EngineOptions(match=MatchOptions(redact=False)))
     secret = SECRETS["aws secret key"]
     for output_format in Format:
         assert secret not in present(result, output_format), output_format
