@@ -226,16 +226,25 @@ class BuildCache:
             except (sqlite3.Error, zlib.error, ValueError) as exc:
                 self._failed(sqlite3.DatabaseError(str(exc)))
                 return {}
+        from analyzer.sources.codebuild import record_problem
+
+        for build_id in [b for b, r in found.items() if record_problem(r) or r.get("id") != b]:
+            # A record of the wrong shape (written by an older version, or damaged) is not
+            # trusted: it is fetched again, and replaced if the new one is valid.
+            self._warn(f"cache: the record of {build_id} has the wrong shape; fetching it again")
+            del found[build_id]
         self.hits += len(found)
         self.misses += len(build_ids) - len(found)
         return found
 
     def put_records(self, records: list[Mapping[str, Any]]) -> int:
         """Store the finished ones among ``records`` (one transaction); returns how many were stored."""
+        from analyzer.sources.codebuild import record_problem
+
         rows = [
             (str(r["id"]), zlib.compress(json.dumps(_jsonable(r)).encode()), time.time())
             for r in records
-            if is_finished(r) and r.get("id")
+            if is_finished(r) and r.get("id") and record_problem(r) is None
         ]
         with self._lock:
             if self._db is None or not rows:

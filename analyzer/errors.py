@@ -97,6 +97,12 @@ class Throttled(SourceError):
     """AWS kept throttling a call after boto3's retries were used up."""
 
 
+class TransportError(SourceError):
+    """A response that could not be trusted, still after retries: a body that does not parse or
+    lacks what the call always returns, one shorter than its length, a reset connection, a read
+    that timed out, a gzip stream cut short, or paging that does not end."""
+
+
 class OutputError(AnalyzerError):
     """The report could not be written: the file system refused it. The target is left as it was."""
 

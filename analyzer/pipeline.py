@@ -149,10 +149,12 @@ def diagnose_build_id(
     return diagnose_build(rules, build, logs_client, s3_client, options, wrap_source)
 
 
-def load_build_record(path: Path) -> Build:
+def load_build_record(path: Path, build_id: str | None = None) -> Build:
     """Read a build record saved as JSON: a ``BatchGetBuilds`` response or one ``builds[]`` element.
 
-    Raises :class:`SourceError` naming the file when it cannot be read or parsed.
+    A response with several builds needs ``build_id`` to pick one. Raises
+    :class:`SourceError` naming the file (and the member) when it cannot be read, parsed,
+    or has the wrong shape, and :class:`ConfigError` for several builds and no ``build_id``.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -160,13 +162,37 @@ def load_build_record(path: Path) -> Build:
         raise SourceError(f"build record not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"cannot read build record {path}: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("builds"), list):
-        if not data["builds"]:
+    if isinstance(data, dict) and "builds" in data:
+        builds = data["builds"]
+        if not isinstance(builds, list):
+            raise SourceError(f"build record {path}: builds: expected a list of builds")
+        if not builds:
             raise SourceError(f"build record {path}: 'builds' is empty")
-        data = data["builds"][0]
+        ids = [b.get("id") if isinstance(b, dict) else None for b in builds]
+        if build_id is not None:
+            if build_id not in ids:
+                raise SourceError(f"build record {path}: no build {build_id} in it (it has {_listed(ids)})")
+            data = builds[ids.index(build_id)]
+        elif len(builds) > 1:
+            raise ConfigError(
+                f"build record {path} holds {len(builds)} builds ({_listed(ids)}): "
+                "save the one to diagnose (jq '.builds[N]' or aws codebuild batch-get-builds --ids <id>)"
+            )
+        else:
+            data = builds[0]
     if not isinstance(data, dict) or not any(key in data for key in ("id", "projectName", "phases")):
         raise SourceError(
             f"build record {path}: expected a BatchGetBuilds response or one of its builds "
             "(an object with 'id', 'projectName' or 'phases')"
         )
+    from analyzer.sources.codebuild import record_problem
+
+    problem = record_problem(data, f"build record {path}")
+    if problem:
+        raise SourceError(problem)
     return Build.from_api(data)
+
+
+def _listed(ids: list[Any]) -> str:
+    shown = ", ".join(str(i) for i in ids[:5])
+    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from analyzer.errors import ConfigError, SourceError, Throttled
+from analyzer.errors import ConfigError, SourceError, Throttled, TransportError
 from analyzer.models import Build, BuildId, Diagnosis, Rule, ScanReport, SkippedBuild, _parse_time
 
 DEFAULT_STATUSES: tuple[str, ...] = ("FAILED", "FAULT", "TIMED_OUT")
@@ -319,17 +319,24 @@ def _list_projects(codebuild: Any) -> tuple[str, ...]:
     """Every project of the Region, ``ListProjects`` paged by ``nextToken``."""
     from botocore.exceptions import ClientError
 
-    from analyzer.sources.base import translate_client_error
+    from analyzer.sources.base import PageGuard, translate_client_error, verified_call
 
     names: list[str] = []
     token: str | None = None
+    what = "the projects of the Region"
+    guard = PageGuard("codebuild:ListProjects", what)
     while True:
         try:
-            page = codebuild.list_projects(**({"nextToken": token} if token else {}))
+            page = verified_call(
+                lambda: codebuild.list_projects(**({"nextToken": token} if token else {})),
+                action="codebuild:ListProjects",
+                what=what,
+                required={"projects": list},
+            )
         except ClientError as exc:
-            raise translate_client_error(exc, "codebuild:ListProjects", "the projects of the Region") from None
-        names.extend(page.get("projects", []))
-        token = page.get("nextToken")
+            raise translate_client_error(exc, "codebuild:ListProjects", what) from None
+        names.extend(n for n in page["projects"] if isinstance(n, str))
+        token = guard.next(page.get("nextToken") or None, page["projects"])
         if not token:
             return tuple(dict.fromkeys(names))
 
@@ -347,15 +354,21 @@ class _Lister:
         """``(selected records, skipped)`` of ``project``; a listing error skips the project, with the reason."""
         from botocore.exceptions import ClientError
 
-        from analyzer.sources.base import translate_client_error
+        from analyzer.sources.base import PageGuard, translate_client_error, verified_call
 
         selected: list[dict[str, Any]] = []
         skipped: list[SkippedBuild] = []
         token: str | None = None
+        guard = PageGuard("codebuild:ListBuildsForProject", f"project {project}")
         while True:
             try:
-                page = self.codebuild.list_builds_for_project(
-                    projectName=project, **({"nextToken": token} if token else {})
+                page = verified_call(
+                    lambda: self.codebuild.list_builds_for_project(
+                        projectName=project, **({"nextToken": token} if token else {})
+                    ),
+                    action="codebuild:ListBuildsForProject",
+                    what=f"project {project}",
+                    required={"ids": list},
                 )
             except ClientError as exc:
                 error = translate_client_error(exc, "codebuild:ListBuildsForProject", f"project {project}")
@@ -364,7 +377,7 @@ class _Lister:
             except Exception as exc:  # network and credential errors: the project is skipped, not the scan
                 skipped.append(SkippedBuild(BuildId(f"{project}:*"), f"builds not listed: {_describe(exc)}"))
                 return selected, skipped
-            ids = list(dict.fromkeys(page.get("ids", [])))
+            ids = list(dict.fromkeys(i for i in page["ids"] if isinstance(i, str)))
             records, missed = self._records(ids)
             skipped.extend(missed)
             for record in records:
@@ -378,8 +391,12 @@ class _Lister:
             # pages are older still. Only the last one decides, so one build out of order does not.
             last = _parse_time(records[-1].get("startTime")) if records else None
             past = last is not None and last < self.options.since
-            token = page.get("nextToken")
-            if not token or past or (self.options.limit is not None and len(selected) >= self.options.limit):
+            if not page.get("nextToken") or past or (self.options.limit is not None and len(selected) >= self.options.limit):
+                return selected, skipped
+            try:
+                token = guard.next(page["nextToken"], ids)
+            except SourceError as exc:
+                skipped.append(SkippedBuild(BuildId(f"{project}:*"), f"builds not all listed: {exc.message}"))
                 return selected, skipped
 
     def _records(self, ids: list[str]) -> tuple[list[dict[str, Any]], list[SkippedBuild]]:
@@ -458,14 +475,17 @@ class _Worker:
             diagnosis, failure = pipeline.diagnose_build(
                 self.rules, build, self.logs, self.s3, self.options.engine, wrap_source=wrap
             )
-            if isinstance(failure, Throttled) and attempt < self.options.throttle_retries:
+            if isinstance(failure, (Throttled, TransportError)) and attempt < self.options.throttle_retries:
                 time.sleep(delay)
                 delay *= 2
                 continue
             break
         fetched = sum(w.fetched_bytes for w in wrapped) if wrapped else (diagnosis.log.bytes if diagnosis.log else 0)
         from_cache = any(w.from_cache for w in wrapped)
-        if failure is not None and not diagnosis.findings:
+        # Still throttled, or still unreadable, after the retries: skipped with the reason, as
+        # the README says, even when the record alone gives findings (the log might have said
+        # otherwise). Access denied or a missing log fall back to the record (a lasting fact).
+        if isinstance(failure, (Throttled, TransportError)) or (failure is not None and not diagnosis.findings):
             return SkippedBuild(build.build_id, f"log not read: {_reason(failure)}", build), fetched, from_cache
         if diagnosis.log is None and not diagnosis.findings:
             notes = "; ".join(

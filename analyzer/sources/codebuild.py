@@ -29,21 +29,84 @@ def normalise_build_id(value: str) -> str:
     return text
 
 
+_VALIDATOR: Any = None
+
+
+def record_problem(record: Any, where: str = "build record") -> str | None:
+    """What is wrong with one ``BatchGetBuilds`` element, naming the member; ``None`` if nothing.
+
+    Checked against ``build_record.schema.json`` (the members the tool reads, with their
+    types and sane ranges); boto3's ``datetime`` values are read as epoch seconds.
+    """
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import json
+        from importlib import resources
+
+        import jsonschema
+
+        schema = json.loads(resources.files("analyzer.sources").joinpath("build_record.schema.json").read_text("utf-8"))
+        _VALIDATOR = jsonschema.Draft202012Validator(schema)
+    from analyzer.cache import _jsonable
+
+    errors = sorted(_VALIDATOR.iter_errors(_jsonable(record)), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    error = errors[0]
+    member = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    # The member is named, its value is not quoted (it may be long, hostile or a secret).
+    kind = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(error.instance), "a number"
+    )
+    detail = error.message if error.validator == "required" else f"{_expected(error)}, got {kind}"
+    return f"{where}: {member or 'the record'}: {detail}"
+
+
+def _expected(error: Any) -> str:
+    if error.validator == "type":
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return "expected " + " or ".join(k for k in kinds if k != "null")
+    if error.validator == "anyOf":
+        return "expected epoch seconds or an ISO 8601 time"
+    if error.validator in ("maximum", "minimum", "maxLength", "maxItems", "minLength"):
+        return f"{error.validator} {error.validator_value}"
+    return error.validator
+
+
 def fetch_build_records(client: Any, build_ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """``BatchGetBuilds`` in chunks of 100; returns ``(records in request order, ids not found)``."""
+    """``BatchGetBuilds`` in chunks of 100; returns ``(records in request order, ids not found)``.
+
+    A response without its ``builds`` list (a cut or garbled body) is retried, then a
+    :class:`~analyzer.errors.TransportError`; never "not found". A record of the wrong
+    shape is a :class:`~analyzer.errors.SourceError` naming the member.
+    """
     from botocore.exceptions import ClientError
+
+    from analyzer.errors import SourceError
+    from analyzer.sources.base import verified_call
 
     found: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
     for start in range(0, len(build_ids), 100):
         chunk = build_ids[start : start + 100]
         try:
-            response = client.batch_get_builds(ids=chunk)
+            response = verified_call(
+                lambda: client.batch_get_builds(ids=chunk),
+                action="codebuild:BatchGetBuilds",
+                what=f"build {chunk[0]}" + (f" and {len(chunk) - 1} more" if len(chunk) > 1 else ""),
+                required={"builds": list},
+            )
         except ClientError as exc:
             raise translate_client_error(exc, "codebuild:BatchGetBuilds", f"build {chunk[0]}") from None
-        for record in response.get("builds", []):
+        for record in response["builds"]:
+            problem = record_problem(record, "BatchGetBuilds record" + (f" {record.get('id')}" if isinstance(record, dict) else ""))
+            if problem is None and not isinstance(record.get("id"), str):
+                problem = "BatchGetBuilds record: id: absent"
+            if problem:
+                raise SourceError(problem)
             found[record["id"]] = record
-        missing.extend(response.get("buildsNotFound", []))
+        not_found = response.get("buildsNotFound") or []
+        missing.extend(i for i in not_found if isinstance(i, str))
     missing.extend(i for i in build_ids if i not in found and i not in missing)
     return [found[i] for i in build_ids if i in found], missing
 

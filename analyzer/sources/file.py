@@ -30,6 +30,8 @@ class FileSource(LogSource):
             stream = self._stdin if self._stdin is not None else sys.stdin.buffer
             yield from _read(stream, self.description)
             return
+        if not self.path.strip():
+            raise SourceError("log file name is empty: pass a path, or '-' for standard input")
         path = Path(self.path)
         try:
             handle = path.open("rb")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from analyzer.errors import LogsNotFound, SourceError
+from analyzer.errors import LogsNotFound, SourceError, TransportError
 from analyzer.sources.base import CHUNK_SIZE, LogSource, translate_client_error
 
 
@@ -34,7 +33,7 @@ class S3Source(LogSource):
 
     def chunks(self) -> Iterator[bytes]:
         """Yield decompressed chunks; a plain (not gzip) object is passed through."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self.key)
@@ -46,23 +45,65 @@ class S3Source(LogSource):
                     tip="the object may have been deleted by a lifecycle rule",
                 ) from None
             raise translate_client_error(exc, "s3:GetObject", self.description) from None
+        except BotoCoreError as exc:
+            raise TransportError(f"s3:GetObject for {self.description} failed: {type(exc).__name__}: {exc}") from None
         body = response["Body"]
-        first = body.read(CHUNK_SIZE)
+        expected = response.get("ContentLength")
+        read = 0
+
+        def more() -> bytes:
+            nonlocal read
+            try:
+                data = body.read(CHUNK_SIZE)
+            except (BotoCoreError, OSError, ValueError) as exc:
+                # A reset or a read timeout in the middle of the body (botocore's
+                # ResponseStreamingError, ReadTimeoutError, IncompleteReadError...).
+                raise TransportError(
+                    f"{self.description}: the object's body could not be read to its end "
+                    f"({type(exc).__name__}: {exc})",
+                    tip="a network problem: try again",
+                ) from None
+            read += len(data)
+            if not data and isinstance(expected, int) and read < expected:
+                raise TransportError(f"{self.description}: the body ended after {read} of {expected} bytes")
+            return data
+
+        first = more()
         if not first.startswith(b"\x1f\x8b"):
             yield first
-            while chunk := body.read(CHUNK_SIZE):
+            while chunk := more():
                 yield chunk
             return
-        decompressor = zlib.decompressobj(wbits=31)
-        data = first
-        try:
+        yield from gunzip_chunks(first, more, self.description)
+
+
+def gunzip_chunks(first: bytes, more: Callable[[], bytes], name: str) -> Iterator[bytes]:
+    """Decompress a gzip stream (of one or more members) in bounded pieces, to its verified end.
+
+    No piece is larger than :data:`CHUNK_SIZE`, however much a chunk expands (a gzip of
+    zeros expands 1000 times), and a stream cut short is a :class:`TransportError`, not a
+    shorter log.
+    """
+    decompressor = zlib.decompressobj(wbits=31)
+    data = first
+    try:
+        while data:
             while data:
-                yield decompressor.decompress(data)
-                while decompressor.eof and decompressor.unused_data:
-                    rest = decompressor.unused_data  # another gzip member follows
-                    decompressor = zlib.decompressobj(wbits=31)
-                    yield decompressor.decompress(rest)
-                data = body.read(CHUNK_SIZE)
-            yield decompressor.flush()
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise SourceError(f"{self.description}: not a valid gzip object: {exc}") from None
+                piece = decompressor.decompress(data, CHUNK_SIZE)
+                if piece:
+                    yield piece
+                if decompressor.eof:
+                    # Another gzip member may follow.
+                    data = decompressor.unused_data
+                    decompressor = zlib.decompressobj(wbits=31) if data else decompressor
+                    continue
+                data = decompressor.unconsumed_tail
+            data = more()
+        if not decompressor.eof:
+            raise TransportError(
+                f"{name}: the gzip stream is cut short (it ends before its last block): "
+                "the object is truncated, or the read was",
+                tip="download it again; a partial log would give a wrong diagnosis",
+            )
+    except zlib.error as exc:
+        raise TransportError(f"{name}: not a valid gzip object: {exc}") from None

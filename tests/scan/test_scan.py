@@ -191,14 +191,9 @@ def test_throttling_never_fails_a_scan(seeded: SeededScan, rules: Any) -> None:
     projects = tuple(sorted({seeded.ids[docker]["project"], seeded.ids[bland]["project"]}))
     report = scan(rules, codebuild, logs, s3, _options(projects=projects))
     outcomes = _outcomes(report)
-    # Still throttled after the retries: the docker build is diagnosed from its record alone (its
-    # BUILD phase context) with a note; that context only reports a failed command (a wrapper), so
-    # the build counts as unrecognised. The bland one is skipped with the reason.
-    assert outcomes[docker] == "unknown"
-    diagnosis = next(d for d in report.diagnoses if d.build.build_id == docker)
-    assert (diagnosis.root_cause.rule_id, diagnosis.root_cause.role.value) == ("command-execution-error", "wrapper")
-    notes = diagnosis.notes
-    assert any(n.startswith("log not read: AWS kept throttling logs:GetLogEvents") for n in notes)
+    # Still throttled after the retries: skipped with the reason, as the README says, also the
+    # docker build whose record alone gives a finding (issue 13: it was counted "diagnosed").
+    assert outcomes[docker].startswith("skipped: log not read: AWS kept throttling logs:GetLogEvents for log stream")
     assert outcomes[bland].startswith("skipped: log not read: AWS kept throttling logs:GetLogEvents for log stream")
     assert len(outcomes) == len({i for i in seeded.selected() if seeded.ids[i]["project"] in projects})
 
