@@ -141,9 +141,13 @@ class ScanCancelled(Exception):
 
 
 class RateLimiter:
-    """A token bucket shared by threads: ``acquire()`` blocks until a request may go (``rate`` per second).
+    """Shared by threads: ``acquire()`` blocks until a request may go, ``rate`` per second.
 
-    The bucket starts with ``burst`` tokens (default: one second's worth, at least 1).
+    A sliding window, not a refilling bucket: at most ``burst`` requests (default: one
+    second's worth, at least 1) in any window of ``burst / rate`` seconds, so ``--logs-rps 8``
+    never lets more than 8 calls through in any one second. (A bucket that starts full and
+    refills lets 16 through in the first second.) Each grant's time is booked under the lock,
+    so waiting callers queue in order.
     """
 
     def __init__(
@@ -154,14 +158,18 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
+        import collections
+        import math
+
         self.rate = rate
-        self.capacity = max(1.0, burst if burst is not None else rate)
-        self._tokens = self.capacity
+        self.capacity = max(1, math.floor(burst if burst is not None else rate))
+        # A window of one second at least: 2.5 per second is 2 in any second (a count is whole).
+        self.window = max(self.capacity / rate, 1.0 if burst is None else 0.0) if rate > 0 else 0.0
+        self._granted: collections.deque[float] = collections.deque(maxlen=self.capacity)
         self._clock = clock
         self._cancelled = threading.Event()
         # Waiting on the event, not time.sleep: cancel() wakes every waiting worker at once.
         self._sleep = sleep or self._wait
-        self._last = clock()
         self._lock = threading.Lock()
         self.waited = 0.0
         """Total seconds callers spent waiting."""
@@ -186,11 +194,14 @@ class RateLimiter:
             return 0.0
         with self._lock:
             now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1.0
+            at = now
+            if len(self._granted) == self.capacity:
+                at = max(at, self._granted[0] + self.window)
+            if self._granted:
+                at = max(at, self._granted[-1])
+            self._granted.append(at)
             self.acquired += 1
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            wait = at - now
             self.waited += wait
         # Waiting outside the lock: the debt is already booked, so later callers queue behind.
         if wait > 0:

@@ -302,6 +302,7 @@ def feed_prefiltered(
     unicode_slots = set(prefilter.unicode_slots)
     look = matcher._lookback  # lines of context or exclusion window a hit looks back and forward
     timeout = matcher.options.regex_timeout
+    timed_out: set[int] = set()  # rules whose pattern timed out while confirming a candidate
     phase: str | None = None
     first = 1
     last_fed = 0
@@ -363,7 +364,13 @@ def feed_prefiltered(
         for number in sorted(by_line):
             ids = by_line[number]
             slots = sorted({i for i in ids if i >= 0} | (unicode_slots if ANY_ID in ids else set()))
-            if slots and _confirmed(block, number, slots, prefilter, rules, timeout):
+            # A rule switched off (a pattern timed out) is not tried again, here or in the matcher.
+            slots = [
+                i
+                for i in slots
+                if prefilter.slots[i][0] not in timed_out and matcher.states[prefilter.slots[i][0]].problem is None
+            ]
+            if slots and _confirmed(block, number, slots, prefilter, rules, timeout, timed_out):
                 named: dict[int, set[int]] = {}
                 for slot in slots:
                     rule_index, pattern_index = prefilter.slots[slot]
@@ -509,8 +516,11 @@ def _events_by_line(
     return by_line, newlines, marks
 
 
-def _confirmed(block: _Block, number: int, slots: list[int], prefilter: Prefilter, rules: Any, timeout: float) -> bool:
-    """Whether a real pattern of ``slots`` matches line ``number`` (a timeout counts as a match)."""
+def _confirmed(
+    block: _Block, number: int, slots: list[int], prefilter: Prefilter, rules: Any, timeout: float, timed_out: set[int]
+) -> bool:
+    """Whether a real pattern of ``slots`` matches line ``number`` (a timeout counts as a match,
+    and its rule joins ``timed_out``: it is not tried on later lines)."""
     (line,) = block.lines(number, number)
     if not line.text:
         return False
@@ -526,6 +536,7 @@ def _confirmed(block: _Block, number: int, slots: list[int], prefilter: Prefilte
                 if compiled.search(segment, timeout=timeout) is not None:
                     return True
             except TimeoutError:
+                timed_out.add(r)
                 return True  # let the matcher meet the same timeout and switch the rule off
     return False
 

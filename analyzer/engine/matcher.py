@@ -188,7 +188,7 @@ class Matcher:
                     if key not in hit.captures:
                         hit.captures[key] = value
                         hit.spans[key] = spans[key]
-        if hit is None or self._vetoed_before(state.rule, line):
+        if hit is None or self._vetoed_before(state, line):
             return
         if state.rule.nearby:
             self._capture_nearby(state.rule, hit)
@@ -254,10 +254,28 @@ class Matcher:
                 hit.spans[key] = (body, *m.span(key))  # redacted in its own line when kept
         return True
 
-    def _vetoed_before(self, rule: Rule, line: Line) -> bool:
+    def _excluded(self, state: RuleState, exclusion: Any, text: str) -> bool:
+        """Whether ``exclusion`` matches ``text``; a timeout switches the rule off (and vetoes).
+
+        An ``exclude:`` pattern runs under the same timeout as a ``match:`` one: a timed-out
+        one is reported and its rule switched off for the log, never retried line after line.
+        """
+        if state.problem is not None:
+            return True
+        try:
+            return exclusion.regex.search(text, timeout=self.options.regex_timeout) is not None
+        except TimeoutError:
+            state.problem = (
+                f"exclude pattern {exclusion.regex.pattern!r} took over {self.options.regex_timeout:g}s "
+                "on one line and its rule was switched off for this log"
+            )
+            return True
+
+    def _vetoed_before(self, state: RuleState, line: Line) -> bool:
+        rule = state.rule
         for exclusion in rule.exclusions:
             window = [line] + list(self._recent)[-exclusion.window :] if exclusion.window else [line]
-            if any(_safe_search(exclusion.regex, prev.text) for prev in window):
+            if any(self._excluded(state, exclusion, prev.text) for prev in window):
                 return True
         return False
 
@@ -269,7 +287,7 @@ class Matcher:
             if hit.keep and distance <= self.options.context_lines:
                 hit.after.append(_context(line, self._context_chars))
             for exclusion in state.rule.exclusions:
-                if distance <= exclusion.window and _safe_search(exclusion.regex, line.text):
+                if distance <= exclusion.window and self._excluded(state, exclusion, line.text):
                     hit.vetoed = True
             for nearby in state.rule.nearby:
                 if nearby.after and distance <= nearby.window:
@@ -329,7 +347,7 @@ class Matcher:
                     found = self._search(state, pattern, text, 0)
                     if found is None:
                         continue
-                    if any(_safe_search(e.regex, text) for e in state.rule.exclusions):
+                    if any(self._excluded(state, e, text) for e in state.rule.exclusions):
                         break
                     segment, start, end, groups, spans = found
                     hit = _Hit(index, None, segment, start, end, groups, phase, spans)
@@ -408,13 +426,6 @@ def _applies(pattern: Pattern, line: Line) -> bool:
     if pattern.phases and line.phase is not None and line.phase not in pattern.phases:
         return False
     return True
-
-
-def _safe_search(compiled: Any, text: str) -> bool:
-    try:
-        return compiled.search(text, timeout=1.0) is not None
-    except TimeoutError:
-        return False
 
 
 _SECRET_MARGIN = 1024

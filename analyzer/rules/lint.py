@@ -116,13 +116,20 @@ class RuleFile:
 def read_rule_file(path: Path, group: str = "") -> RuleFile:
     """Read, parse and compile one file, keeping the loader's error instead of raising it."""
     from analyzer.errors import Location
-    from analyzer.rules.loader import parse_yaml, rule_from_dict
+    from analyzer.rules.loader import MAX_RULE_FILE_BYTES, check_rule_file, parse_yaml, rule_from_dict
 
     name = str(path)
     try:
+        if group and group != "<files>":
+            check_rule_file(path, Path(group))  # inside its directory, a regular file
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(name))
         text = path.read_text(encoding="utf-8")
+    except RuleError as error:
+        return RuleFile(name, None, {}, None, error, group)
     except (OSError, UnicodeDecodeError) as exc:
-        error = RuleError(f"cannot read rule file: {exc}", Location(name))
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        error = RuleError(f"cannot read rule file: {reason}", Location(name))
         return RuleFile(name, None, {}, None, error, group)
     try:
         data, lines = parse_yaml(text, name)
@@ -350,7 +357,8 @@ def check_references(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], in
 
 # --- catastrophic backtracking -------------------------------------------------------------------
 
-_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P?<\w+>")
+"""A named group, Python's (?P<x>...) or the regex module's (?<x>...) (not a look-behind)."""
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
 _ZERO_WIDTH = {_c.AT, _c.ASSERT, _c.ASSERT_NOT}
 _SAMPLE = [chr(c) for c in range(32, 127)] + ["\t", "é", "\u00a0"]
@@ -408,7 +416,7 @@ def _walk(items: list[Any], found: list[tuple[str, str]], inside_repeat: bool) -
                 elif len(core) == 1 and any(_first_chars([core[0]]) & _first_chars([o]) for o in optional):
                     # (a|aa)+ is parsed as (a(?:|a))+: one iteration or two match the same text.
                     found.append(("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)"))
-                elif _overlapping_branches(body):
+                elif _overlapping_branches(body) or _duplicate_branches(flat):
                     found.append(("backtracking", "a quantified alternation of overlapping branches (like (a|aa)+)"))
             _walk(body, found, True)
         elif op is _c.SUBPATTERN:
@@ -427,6 +435,19 @@ def _unwrap(items: list[Any]) -> list[Any]:
     while len(items) == 1 and items[0][0] is _c.SUBPATTERN:
         items = list(items[0][1][-1])
     return items
+
+
+def _duplicate_branches(items: list[Any]) -> bool:
+    """Whether an alternation here has two equal branches: ``(a|a)+`` is parsed as ``a(?:|)``,
+    the common prefix factored out and two empty branches left (each iteration matches twice)."""
+    for op, arg in items:
+        if op is _c.BRANCH:
+            branches = [repr(list(b)) for b in arg[1]]
+            if len(set(branches)) < len(branches):
+                return True
+        elif op is _c.SUBPATTERN and _duplicate_branches(list(arg[-1])):
+            return True
+    return False
 
 
 def _overlapping_branches(body: list[Any]) -> bool:

@@ -100,13 +100,54 @@ def _line_of(lines: Mapping[tuple[Any, ...], int], path: Iterable[Any]) -> int |
     return lines.get(parts)
 
 
-def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse YAML text into data plus a map from key paths to 1-based lines."""
+MAX_RULE_FILE_BYTES = 1 << 20
+"""A rule file larger than this (1 MiB) is refused: the largest shipped rule is a few KiB."""
+MAX_YAML_NODES = 100_000
+"""Nodes a rule file may expand to, aliases followed (a YAML alias bomb expands to billions)."""
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """Nodes ``node`` stands for once every alias is expanded, counted without expanding."""
     import yaml
 
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = MAX_YAML_NODES + 1  # a node that contains itself expands forever
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            size += _expanded_size(key_node, memo) + _expanded_size(value_node, memo)
+            if size > MAX_YAML_NODES:
+                break
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            size += _expanded_size(item, memo)
+            if size > MAX_YAML_NODES:
+                break
+    memo[key] = size
+    return size
+
+
+def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse YAML text into data plus a map from key paths to 1-based lines.
+
+    Bounded: a text over :data:`MAX_RULE_FILE_BYTES`, or one that expands (through its
+    aliases) to more than :data:`MAX_YAML_NODES` nodes, is a :class:`RuleError` before any
+    of it is built.
+    """
+    import yaml
+
+    if len(text) > MAX_RULE_FILE_BYTES:
+        raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(path))
     loader = _line_loader()
     try:
         node = yaml.compose(text, Loader=loader)
+        if node is not None and _expanded_size(node, {}) > MAX_YAML_NODES:
+            raise RuleError(
+                f"rule file expands to more than {MAX_YAML_NODES} YAML nodes (aliases followed): refused",
+                Location(path),
+            )
         data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -307,8 +348,17 @@ class _LazyTemplate:
 
 
 def _schema_message(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key")
+    # Only the offending key is quoted, never the file's content: a rule "file" may be anything
+    # (a symlink to /etc/shadow printed every user in the unknown-keys list).
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        unknown = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        first = str(unknown[0]) if unknown else "?"
+        first = first if len(first) <= 40 else first[:37] + "..."
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        return f"unknown key {first!r}{more}"
+    if error.validator == "type":
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"expected {' or '.join(kinds)}, got {type(error.instance).__name__}"
     if error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["match"]:
         return "match needs exactly one of 'any' or 'all'"
     return error.message
@@ -347,10 +397,14 @@ def load_rule_file(path: Path) -> Rule:
     a cache entry that cannot be read is ignored and rewritten.
     """
     try:
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(str(path)))
         content = path.read_bytes()
         text = content.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"cannot read rule file: {exc}", Location(str(path))) from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"cannot read rule file: not UTF-8 (byte {exc.start})", Location(str(path))) from None
+    except OSError as exc:
+        raise RuleError(f"cannot read rule file: {exc.strerror or exc}", Location(str(path))) from None
     cached = _rule_cache_path(content)
     if cached is not None:
         try:
@@ -398,8 +452,27 @@ class RulePack:
 
 
 def rule_files(directory: Path) -> list[Path]:
-    """The ``*.yaml``/``*.yml`` files below ``directory``, sorted."""
-    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The ``*.yaml``/``*.yml`` files below ``directory``, sorted (see :func:`check_rule_file`)."""
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and (p.is_file() or p.is_symlink()))
+
+
+def check_rule_file(path: Path, directory: Path) -> None:
+    """Raise :class:`RuleError` unless ``path`` is a regular file inside ``directory``.
+
+    A symbolic link is followed only to a regular file inside the directory: one to
+    ``/etc/shadow`` (or to a FIFO, or a device) is refused without being read.
+    """
+    try:
+        target = path.resolve(strict=True)
+        inside = target.is_relative_to(directory.resolve(strict=True))
+    except (OSError, RuntimeError):
+        raise RuleError("rule file cannot be resolved (a broken or looping link): refused", Location(str(path))) from None
+    if not inside:
+        raise RuleError(f"rule file is a link to a file outside {directory}: refused", Location(str(path)))
+    import stat
+
+    if not stat.S_ISREG(target.stat().st_mode):
+        raise RuleError("rule file is not a regular file: refused", Location(str(path)))
 
 
 def load_rules(
@@ -429,6 +502,7 @@ def load_rules(
         seen_here: dict[str, str] = {}
         for path in rule_files(directory):
             try:
+                check_rule_file(path, directory)
                 rule = load_rule_file(path)
                 if rule.id in seen_here:
                     raise RuleError(

@@ -18,6 +18,8 @@ import functools
 import hashlib
 import re
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,9 +44,79 @@ class _RuleSandbox(SandboxedEnvironment):
             raise jinja2.exceptions.SecurityError("a repeated value would be too long for a rule template")
         return super().call_binop(context, operator, left, right)
 
+    def wrap_str_format(self, value: Any) -> Any:
+        """``str.format`` in a template: a width too large to build is refused first."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        _check_widths("format", (value.__self__,), {})
+        return wrapped
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        """Every call a template makes: widths and format specs too large to build are refused."""
+        name = getattr(__obj, "__name__", "")
+        bound = getattr(__obj, "__self__", None)
+        if isinstance(bound, str) and name in ("format", "format_map"):
+            _check_widths("format", (bound,), {})  # '{:>1000000000}'.format(x)
+        if name in _WIDTH_CALLS or isinstance(bound, str):
+            _check_widths(name, args, kwargs)
+        _check_budget()
+        return super().call(__context, __obj, *args, **kwargs)
+
 
 MAX_VALUE = 100_000
-"""The longest string or list a template may build by repetition."""
+"""The longest string or list a template may build by repetition, padding or a format width."""
+MAX_OUTPUT = 200_000
+"""Characters one rendered summary or remediation may have; a longer one fails to render."""
+RENDER_SECONDS = 1.0
+"""Wall-clock budget of one render (nested ``range()`` loops hang without one)."""
+
+_WIDTH_CALLS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "indent", "wordwrap", "do_center", "do_indent", "do_wordwrap", "do_format"})
+_BIG_NUMBER = re.compile(r"%[-+ #0]*\d{6,}|\{[^{}]*:[^{}]*\d{6,}[^{}]*\}")
+"""A width of 100000 or more in a %-format or a str.format spec."""
+
+
+def _check_widths(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_VALUE:
+            raise jinja2.exceptions.SecurityError(f"{name}: a width of {value} is too large for a rule template")
+        if isinstance(value, str) and name in ("format", "do_format") and _BIG_NUMBER.search(value):
+            raise jinja2.exceptions.SecurityError(f"{name}: a format width is too large for a rule template")
+
+
+class RenderBudgetExceeded(jinja2.exceptions.SecurityError):
+    """A template ran past :data:`RENDER_SECONDS` or built more than :data:`MAX_OUTPUT` characters."""
+
+
+_DEADLINE = threading.local()
+
+
+def _check_budget() -> None:
+    deadline = getattr(_DEADLINE, "at", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise RenderBudgetExceeded(f"the template ran for more than {RENDER_SECONDS:g}s")
+
+
+def _filter(name: str) -> Any:
+    """A built-in filter that checks its width arguments first (``'a'|center(10**9)``)."""
+    inner = jinja2.filters.FILTERS[name]
+
+    @functools.wraps(inner)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_widths(name, args[1:] if name != "format" else args, kwargs)
+        return inner(*args, **kwargs)
+
+    return checked
+
+
+def _budgeted_range(*args: int) -> Any:
+    """``range`` that checks the render budget as it goes (it is Jinja's safe range inside)."""
+    from jinja2.sandbox import safe_range
+
+    for count, value in enumerate(safe_range(*args)):
+        if count % 1024 == 0:
+            _check_budget()
+        yield value
 
 TEMPLATE_CACHE_VERSION = "1"
 """Bump when what the template cache stores changes (this module's code is in the key anyway)."""
@@ -120,6 +192,10 @@ _ENV = _RuleSandbox(
     bytecode_cache=_BytecodeFiles(),
 )
 
+for _name in ("center", "indent", "format"):
+    _ENV.filters[_name] = _filter(_name)
+_ENV.globals["range"] = _budgeted_range
+
 _BLOCK_TAG = re.compile(r"\{%.*?%\}", re.S)
 
 
@@ -157,9 +233,38 @@ def compile_template(text: str) -> Template:
     template = _ENV.get_template(name)
 
     def render(variables: Mapping[str, Any]) -> str:
-        return template.render(**variables).strip()
+        # Bounded in time (calls, range() and loop iterations check the deadline; a line
+        # tracer on the template's own frames catches loops over anything else) and in size.
+        _DEADLINE.at = time.monotonic() + RENDER_SECONDS
+        previous = sys.gettrace()
+        sys.settrace(_tracer)
+        try:
+            out: list[str] = []
+            size = 0
+            for piece in template.generate(**variables):
+                size += len(piece)
+                if size > MAX_OUTPUT:
+                    raise RenderBudgetExceeded(f"the template's output is longer than {MAX_OUTPUT} characters")
+                out.append(piece)
+            return "".join(out).strip()
+        finally:
+            sys.settrace(previous)
+            _DEADLINE.at = None
 
     return render
+
+
+def _tracer(frame: Any, event: str, arg: Any) -> Any:
+    """Trace only a template's own code (its file name is the template's hash), line by line."""
+    if event == "call" and (frame.f_code.co_filename == "<template>" or frame.f_code.co_filename in _SOURCES):
+        return _line_tracer
+    return None
+
+
+def _line_tracer(frame: Any, event: str, arg: Any) -> Any:
+    if event == "line":
+        _check_budget()
+    return _line_tracer
 
 
 def undeclared_names(text: str) -> set[str]:

@@ -45,7 +45,7 @@ def test_good_rule_is_clean(tmp_path):
     ("change", "expected"),
     [
         (("title: My rule title", "title: [unclosed"), "my-rule.yaml:3: [yaml] -: YAML syntax error: expected ',' or ']', but got ':'"),
-        (("summary:", "sumary:"), "my-rule.yaml:8: [schema] my-rule: (top level): unknown key ('sumary' was unexpected)"),
+        (("summary:", "sumary:"), "my-rule.yaml:8: [schema] my-rule: (top level): unknown key 'sumary'"),
         (("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+'"), "my-rule.yaml:7: [regex] my-rule: pattern does not compile: missing ) at position 17: 'boom (?P<what>\\\\w+'"),
         (("Fix the {{ what }}.", "Fix the {% if what %}."), "my-rule.yaml:10: [template] my-rule: remediation: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."),
     ],
@@ -59,7 +59,7 @@ def test_every_file_is_reported_not_only_the_first(tmp_path):
     (tmp_path / "a-rule.yaml").write_text(GOOD.replace("my-rule", "a-rule").replace("severity: error", "severity: fatal"))
     assert lint(tmp_path, GOOD.replace("summary:", "sumary:")) == [
         "a-rule.yaml:3: [schema] a-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
-        "my-rule.yaml:8: [schema] my-rule: (top level): unknown key ('sumary' was unexpected)",
+        "my-rule.yaml:8: [schema] my-rule: (top level): unknown key 'sumary'",
     ]
 
 

@@ -61,14 +61,14 @@ def test_yaml_syntax_error(tmp_path):
 def test_unknown_key_points_at_the_misspelt_key(tmp_path):
     text = GOOD.replace("summary:", "sumary:")
     assert load_error(tmp_path, text) == (
-        ":9 (rule my-rule): invalid rule: (top level): unknown key ('sumary' was unexpected)"
+        ":9 (rule my-rule): invalid rule: (top level): unknown key 'sumary'"
     )
 
 
 def test_unknown_key_inside_match(tmp_path):
     text = GOOD.replace("  any:\n", "  exclud:\n    - pattern: x\n  any:\n")
     assert load_error(tmp_path, text) == (
-        ":7 (rule my-rule): invalid rule: match: unknown key ('exclud' was unexpected)"
+        ":7 (rule my-rule): invalid rule: match: unknown key 'exclud'"
     )
 
 

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from analyzer.cache import BuildCache, CachedSource
 from analyzer.errors import LogsNotFound
 from analyzer.scan import RateLimiter, ScanOptions, _Lister
@@ -189,3 +191,22 @@ def test_cancel_wakes_a_worker_waiting_for_the_rate_limit() -> None:
     thread.join(timeout=5)
     assert time.monotonic() - started < 2
     assert len(outcome) == 1 and isinstance(outcome[0], ScanCancelled)
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(8, None), (3, None), (2.5, None), (10, 1.0), (0.5, None)])
+def test_rate_limiter_never_exceeds_its_rate_in_any_one_second_window(rate: float, burst: float | None) -> None:
+    """--logs-rps 8 let 16 calls through in the first second (a full bucket, then its refill)."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(rate, burst, clock=lambda: now[0], sleep=sleep)
+    times = []
+    for _ in range(60):
+        limiter.acquire()
+        times.append(now[0])
+    most = max(sum(1 for t in times if start <= t < start + 1.0 - 1e-9) for start in times)
+    assert most <= max(1, int(rate))
+    # ... and it is not slower than its rate either (60 grants take about 60 / rate seconds).
+    assert times[-1] <= 60 / (max(1, int(rate)) if burst is None and rate >= 1 else rate)
