@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import LogsNotFound
+from analyzer.errors import LogsNotFound, SourceError
 from analyzer.sources.base import LogSource
 
 SCHEMA_VERSION = 1
@@ -259,8 +259,13 @@ class BuildCache:
 
     # -- logs ------------------------------------------------------------------------------
 
-    def get_log(self, key: str) -> tuple[bytes | None, str | None, str] | None:
-        """``(log bytes or None, missing message or None, source)`` for ``key``, or ``None`` if not cached."""
+    def get_log(self, key: str) -> tuple[Iterator[bytes] | None, str | None, str] | None:
+        """``(the log's chunks or None, missing message or None, source)`` for ``key``, or ``None``.
+
+        Only the compressed entry is held; the chunks are decompressed in pieces of at most
+        :data:`~analyzer.sources.base.CHUNK_SIZE` as they are read (a 1 GB log is never whole
+        in memory). A damaged entry raises :class:`~analyzer.errors.TransportError` while read.
+        """
         with self._lock:
             if self._db is None:
                 return None
@@ -277,26 +282,55 @@ class BuildCache:
                 return None
         data, missing, source = row
         self.hits += 1
-        try:
-            return (zlib.decompress(data) if data is not None else None), missing, source
-        except zlib.error as exc:
-            self._warn(f"cache: damaged log entry for {key} ({exc}); fetching it again")
-            return None
+        return (_inflate(data, key) if data is not None else None), missing, source
 
     def put_log(self, key: str, source: str, data: bytes | None, missing: str | None = None) -> None:
         """Store a whole log (or the fact it is missing) in one transaction, then evict to the cap."""
-        blob = zlib.compress(data, 6) if data is not None else None
-        stored = len(blob) if blob is not None else 0
+        import io
+
+        if data is None:
+            self._store(key, source, None, 0, missing)
+            return
+        spool = io.BytesIO(zlib.compress(data, 6))
+        self._store(key, source, spool, len(data), None)
+
+    def put_log_file(self, key: str, source: str, compressed: Any, raw_bytes: int) -> None:
+        """Store a log already zlib-compressed into the file object ``compressed`` (at its end).
+
+        Written into the database in pieces (SQLite's incremental blob I/O), so storing a
+        1 GB log never holds it, nor its compressed form, whole in memory.
+        """
+        self._store(key, source, compressed, raw_bytes, None)
+
+    def _store(self, key: str, source: str, compressed: Any, raw_bytes: int, missing: str | None) -> None:
+        size = compressed.seek(0, 2) if compressed is not None else 0
         with self._lock:
             if self._db is None:
                 return
             try:
                 with self._transaction():
                     self._db.execute(
-                        "INSERT OR REPLACE INTO logs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (key, source, blob, missing, len(data or b""), stored, time.time()),
+                        "INSERT OR REPLACE INTO logs VALUES (?, ?, " + ("zeroblob(?)" if compressed is not None else "?") + ", ?, ?, ?, ?)",
+                        (key, source, size if compressed is not None else None, missing, raw_bytes, size, time.time()),
                     )
+                    if compressed is not None:
+                        compressed.seek(0)
+                        rowid = self._db.execute("SELECT rowid FROM logs WHERE build_key=?", (key,)).fetchone()[0]
+                        with self._db.blobopen("logs", "data", rowid) as blob:
+                            while piece := compressed.read(1 << 20):
+                                blob.write(piece)
                     self._evict()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+
+    def forget(self, key: str) -> None:
+        """Drop the log entry of ``key`` (a damaged one)."""
+        with self._lock:
+            if self._db is None:
+                return
+            try:
+                with self._transaction():
+                    self._db.execute("DELETE FROM logs WHERE build_key=?", (key,))
             except sqlite3.Error as exc:
                 self._failed(exc)
 
@@ -363,27 +397,57 @@ class CachedSource(LogSource):
         self.from_cache = False
 
     def chunks(self) -> Iterator[bytes]:
-        """Yield the cached log in one chunk, or the inner source's chunks while keeping a copy."""
+        """Yield the cached log's chunks, or the inner source's while storing a compressed copy."""
         cached = self.cache.get_log(self.key)
         if cached is not None:
-            data, missing, _source = cached
+            chunks, missing, _source = cached
             self.from_cache = True
-            if data is None:
+            if chunks is None:
                 message, _, tip = (missing or f"no log for {self.key}").partition("\ntip: ")
                 raise LogsNotFound(message, tip or None)
-            if data:
-                yield data
+            try:
+                yield from chunks
+            except SourceError:
+                self.cache.forget(self.key)  # damaged: the next try reads the log again
+                raise
             return
-        kept: list[bytes] = []
-        try:
-            for chunk in self.inner.chunks():
-                self.fetched_bytes += len(chunk)
-                kept.append(chunk)
-                yield chunk
-        except LogsNotFound as exc:
-            self.cache.put_log(self.key, self.description, None, missing=str(exc))
-            raise
-        self.cache.put_log(self.key, self.description, b"".join(kept))
+        # Compressed as it streams past into a temporary file beside the cache, stored only
+        # once the inner source has read the log to its verified end; never whole in memory.
+        import tempfile
+
+        compressor = zlib.compressobj(6)
+        raw = 0
+        with tempfile.TemporaryFile(dir=self.cache.directory if self.cache.directory.is_dir() else None) as spool:
+            try:
+                for chunk in self.inner.chunks():
+                    self.fetched_bytes += len(chunk)
+                    raw += len(chunk)
+                    spool.write(compressor.compress(chunk))
+                    yield chunk
+            except LogsNotFound as exc:
+                self.cache.put_log(self.key, self.description, None, missing=str(exc))
+                raise
+            spool.write(compressor.flush())
+            self.cache.put_log_file(self.key, self.description, spool, raw)
+
+
+def _inflate(data: bytes, key: str) -> Iterator[bytes]:
+    """A cached log's chunks, decompressed in bounded pieces."""
+    from analyzer.errors import TransportError
+    from analyzer.sources.base import CHUNK_SIZE
+
+    decompressor = zlib.decompressobj()
+    pending = data
+    try:
+        while pending:
+            piece = decompressor.decompress(pending, CHUNK_SIZE)
+            if piece:
+                yield piece
+            pending = decompressor.unconsumed_tail
+        if not decompressor.eof:
+            raise zlib.error("the entry ends early")
+    except zlib.error as exc:
+        raise TransportError(f"cache: damaged log entry for {key} ({exc}); run again with --no-cache") from None
 
 
 def log_key(build_key: str, source: LogSource) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from analyzer import engine
 from analyzer.errors import ConfigError, LogsNotFound, SourceError
 from analyzer.models import Build, Diagnosis, Rule
-from analyzer.sources.base import LogSource
+from analyzer.sources.base import BoundedLog, LogSource
 
 
 def _peek(chunks: Iterator[bytes]) -> tuple[bytes | None, Iterator[bytes]]:
@@ -68,7 +68,19 @@ def diagnose_log(
             f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
             "give the build's text log, plain or gzip"
         )
-    return engine.diagnose(rules, chunks, build, log_source=source.description, options=options)
+    bounded = BoundedLog(chunks)
+    diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, options=options)
+    return _noting_cuts(diagnosis, bounded)
+
+
+def _noting_cuts(diagnosis: Diagnosis, bounded: BoundedLog) -> Diagnosis:
+    """``diagnosis`` with notes on the lines cut and the bytes not read (see :class:`BoundedLog`)."""
+    notes = bounded.notes()
+    if not notes:
+        return diagnosis
+    import dataclasses
+
+    return dataclasses.replace(diagnosis, notes=(*diagnosis.notes, *notes))
 
 
 def diagnose_record(rules: Sequence[Rule], build: Build, options: engine.EngineOptions | None = None) -> Diagnosis:
@@ -113,10 +125,9 @@ def diagnose_build(
             notes.append(f"log not read: {exc.message}")
             continue
         try:
-            return (
-                engine.diagnose(rules, chunks, build, log_source=source.description, notes=notes, options=options),
-                None,
-            )
+            bounded = BoundedLog(chunks)
+            diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, notes=notes, options=options)
+            return _noting_cuts(diagnosis, bounded), None
         except SourceError as exc:
             # A later page failed (throttled, denied, expired mid-read): what was matched so far
             # is lost with the generator, so fall back like a failure on the first page.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from analyzer.errors import AccessDenied, SourceError, Throttled, TransportError
 
@@ -179,3 +179,83 @@ class PageGuard:
         if token is not None:
             self._seen.add(token)
         return token
+
+
+MAX_LINE_BYTES = CHUNK_SIZE
+"""Bytes kept of one log line (1 MiB); the rest of a longer line is skipped, and the report says so."""
+MAX_LOG_BYTES = 2 << 30
+"""Bytes read of one log (2 GiB, after gzip is undone); the rest is not read, and the report says so."""
+
+
+class BoundedLog:
+    """A log's chunks with every line cut at ``max_line`` bytes and the whole at ``max_bytes``.
+
+    Memory stays bounded whatever the log: a 23 MB gzip that expands to 5 GB with no newline
+    is one 1 MiB line. Chunks with no over-long line pass through unchanged (two ``find``
+    calls per chunk), so the engine's speed is kept. :meth:`notes` says what was cut.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES, max_bytes: int = MAX_LOG_BYTES) -> None:
+        self._chunks = chunks
+        self.max_line = max_line
+        self.max_bytes = max_bytes
+        self.cut_lines = 0
+        """Lines longer than ``max_line`` (each kept in part)."""
+        self.stopped = False
+        """Whether reading stopped at ``max_bytes``."""
+        self.read = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        run = 0  # bytes of the current (unfinished) line passed on so far
+        skipping = False  # past max_line in the current line
+        limit = self.max_line
+        for chunk in self._chunks:
+            if self.read + len(chunk) > self.max_bytes:
+                chunk = chunk[: self.max_bytes - self.read]
+                self.stopped = True
+            self.read += len(chunk)
+            for start in range(0, len(chunk), limit):
+                piece = chunk[start : start + limit] if len(chunk) > limit else chunk
+                first = piece.find(b"\n")
+                if first < 0:
+                    if skipping:
+                        continue
+                    if run + len(piece) <= limit:
+                        run += len(piece)
+                        yield piece
+                    else:
+                        yield piece[: limit - run]
+                        run, skipping = limit, True
+                        self.cut_lines += 1
+                    continue
+                last = piece.rfind(b"\n")
+                if not skipping and run + first <= limit:
+                    yield piece  # the common case: every line here is short enough
+                else:
+                    head = b"" if skipping else piece[: limit - run]
+                    if not skipping:
+                        self.cut_lines += 1
+                    yield head + piece[first:]
+                # Lines between the first and last newline are shorter than the piece (<= limit).
+                run, skipping = len(piece) - last - 1, False
+            if self.stopped:
+                close = getattr(self._chunks, "close", None)
+                if close is not None:
+                    close()
+                return
+
+    def notes(self) -> list[str]:
+        """What a report should say about the cuts (nothing when there were none)."""
+        notes = []
+        if self.cut_lines:
+            notes.append(
+                f"{self.cut_lines} line{'s' if self.cut_lines != 1 else ''} longer than "
+                f"{self.max_line // 1024} KiB: only the first {self.max_line // 1024} KiB of each was read"
+            )
+        if self.stopped:
+            notes.append(f"the log is longer than {_size(self.max_bytes)}: only its first {_size(self.max_bytes)} were read")
+        return notes
+
+
+def _size(count: int) -> str:
+    return f"{count >> 30} GiB" if count >= 1 << 30 else f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"

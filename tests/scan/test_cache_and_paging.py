@@ -210,3 +210,50 @@ def test_rate_limiter_never_exceeds_its_rate_in_any_one_second_window(rate: floa
     assert most <= max(1, int(rate))
     # ... and it is not slower than its rate either (60 grants take about 60 / rate seconds).
     assert times[-1] <= 60 / (max(1, int(rate)) if burst is None and rate >= 1 else rate)
+
+
+def test_a_log_is_stored_streaming_and_read_back_in_pieces(tmp_path: Path) -> None:
+    """scan held a whole log in memory to cache it (2.28 GB for a 1 GB log): now it is
+    compressed into a temporary file as it streams, written in pieces, and read back in
+    pieces of at most 1 MiB."""
+    from analyzer.sources.base import CHUNK_SIZE
+
+    cache = BuildCache(tmp_path)
+    body = b"".join(f"line {i} of a long log\n".encode() for i in range(300_000))  # ~7 MB
+    inner = _Source(body)
+    assert b"".join(CachedSource(inner, cache, "big").chunks()) == body
+    cached = cache.get_log("big")
+    assert cached is not None and cached[0] is not None
+    pieces = list(cached[0])
+    assert b"".join(pieces) == body and max(len(p) for p in pieces) <= CHUNK_SIZE and len(pieces) > 1
+
+
+def test_a_read_cut_short_stores_nothing(tmp_path: Path) -> None:
+    from analyzer.errors import TransportError
+
+    class _Cut:
+        description = "cut"
+
+        def chunks(self):  # type: ignore[no-untyped-def]
+            yield b"first half\n"
+            raise TransportError("the gzip stream is cut short")
+
+    cache = BuildCache(tmp_path)
+    with pytest.raises(TransportError):
+        list(CachedSource(_Cut(), cache, "cut").chunks())  # type: ignore[arg-type]
+    assert cache.get_log("cut") is None
+
+
+def test_a_damaged_log_entry_is_dropped_and_read_again(tmp_path: Path) -> None:
+    from analyzer.errors import TransportError
+
+    cache = BuildCache(tmp_path)
+    inner = _Source(b"line 1\nline 2\n" * 1000)
+    list(CachedSource(inner, cache, "k").chunks())
+    db = sqlite3.connect(tmp_path / "cache.sqlite3")
+    db.execute("UPDATE logs SET data=? WHERE build_key='k'", (b"not zlib at all",))
+    db.commit()
+    with pytest.raises(TransportError, match="damaged log entry"):
+        list(CachedSource(inner, cache, "k").chunks())
+    assert b"".join(CachedSource(inner, cache, "k").chunks()) == b"line 1\nline 2\n" * 1000
+    assert inner.reads == 2
