@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from analyzer.report.interface import Renderer, RenderOptions
-from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, safe
+from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, http_url, safe, safe_markdown
 
 MAX_CHARS = 65_536
 """GitHub's limit for an issue or pull-request comment body."""
@@ -93,9 +93,9 @@ def _close_fences(text: str) -> str:
 def _links(view: DiagnosisView) -> list[str]:
     build = view.build
     links = []
-    if build is not None and build.console_url:
+    if build is not None and http_url(build.console_url):
         links.append(f"[build in the CodeBuild console]({build.console_url})")
-    if build is not None and build.logs.deep_link:
+    if build is not None and http_url(build.logs.deep_link):  # a record's javascript: link is dropped
         links.append(f"[log in CloudWatch]({build.logs.deep_link})")
     return links
 
@@ -127,7 +127,7 @@ def _root(view: FindingView, budget: _Budget) -> list[str]:
     where = f" in {finding.phase}" if finding.phase else ""
     out = [
         f"**Root cause** ({finding.severity.label}, rule {_code(finding.rule_id)}{where}{times}): "
-        + budget.clip(view.summary.strip(), _SUMMARY_CHARS),
+        + budget.clip(safe_markdown(view.summary.strip()), _SUMMARY_CHARS),
         "",
     ]
     if view.details:
@@ -137,11 +137,14 @@ def _root(view: FindingView, budget: _Budget) -> list[str]:
         out += ["**Evidence**", "", *block, ""]
         if view.excerpt.more:
             out += [f"… and {view.excerpt.more} more matching lines.", ""]
-    remediation = budget.clip(finding.remediation.strip(), _REMEDIATION_CHARS)
+    remediation = budget.clip(safe_markdown(finding.remediation.strip()), _REMEDIATION_CHARS)
     out += ["**How to fix it**", "", _close_fences(remediation), ""]
     if finding.references:
         out += ["**References**", ""]
-        out += [f"- [{r.title}]({r.url})" for r in finding.references[:20]]
+        out += [
+            f"- [{safe_markdown(r.title)}]({r.url})" if http_url(r.url) else f"- {safe_markdown(r.title)}"
+            for r in finding.references[:20]
+        ]
         out.append("")
     return out
 

@@ -10,6 +10,7 @@ the renderers (the JSON format follows its own versioned schema instead).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -36,6 +37,93 @@ def safe(text: str) -> str:
     One character for one, so match offsets into the original stay valid.
     """
     return "".join(ch if ch >= " " or ch == "\t" else "\ufffd" for ch in text)
+
+
+_RECORD_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped(text: str) -> str:
+    """A record's value with every control character but tab and newline shown escaped.
+
+    ``\x1b]0;...\x07`` (a terminal title) or an OSC 52 clipboard write in a build's
+    ``initiator`` becomes the visible text ``\x1b]0;...\x07``, as do C1 controls and the
+    bidirectional overrides that reorder what a reader sees.
+    """
+    return _RECORD_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def escaped_build(build: Build | None) -> Build | None:
+    """``build`` with every string value escaped (see :func:`escaped`): what every format shows."""
+    if build is None:
+        return None
+    import dataclasses
+
+    changes = {
+        f.name: escaped(value)
+        for f in dataclasses.fields(build)
+        if isinstance(value := getattr(build, f.name), str) and _RECORD_CONTROLS.search(value)
+    }
+    logs = build.logs
+    link_changes = {
+        f.name: escaped(value)
+        for f in dataclasses.fields(logs)
+        if isinstance(value := getattr(logs, f.name), str) and _RECORD_CONTROLS.search(value)
+    }
+    if link_changes:
+        changes["logs"] = dataclasses.replace(logs, **link_changes)
+    return dataclasses.replace(build, **changes) if changes else build
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) URL, else ``None`` (no ``javascript:`` link from any record or rule)."""
+    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+[^)]*)?\)")
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?!https?://)\S+.*$", re.M | re.I)
+_RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def safe_markdown(text: str) -> str:
+    """Rule or record Markdown for a PR comment, as the HTML report renders it: no raw HTML
+    (``<`` before a tag becomes ``&lt;``), no images (their alt text stays), and links only to
+    http(s) (another link keeps its text). Code blocks and code spans are left as they are."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            out.append(line)
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            out.append(line)
+            continue
+        out.append(_safe_inline(line))
+    return "".join(out)
+
+
+def _safe_inline(line: str) -> str:
+    parts: list[str] = []
+    last = 0
+    for span in _CODE_SPAN.finditer(line):
+        parts.append(_safe_prose(line[last : span.start()]))
+        parts.append(span.group(0))
+        last = span.end()
+    parts.append(_safe_prose(line[last:]))
+    return "".join(parts)
+
+
+def _safe_prose(text: str) -> str:
+    text = _IMAGE.sub(lambda m: m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(0) if http_url(m.group(2)) else m.group(1), text)
+    text = _LINK_DEFINITION.sub("", text)
+    return _RAW_HTML.sub("&lt;", text)
 
 
 def flat(text: str) -> str:
@@ -332,6 +420,11 @@ def diagnosis_view(diagnosis: Diagnosis, index: int = 0, recurrences: Mapping[st
     (rule id -> builds it fired on, from :func:`~analyzer.aggregate.recurrences`) says how often
     a transient cause came back."""
     counts = recurrences or {}
+    if diagnosis.build is not None:
+        # The record's values (initiator, source version...) are shown escaped in every format.
+        import dataclasses
+
+        diagnosis = dataclasses.replace(diagnosis, build=escaped_build(diagnosis.build))
     findings = tuple(finding_view(f, i, counts.get(f.rule_id)) for i, f in enumerate(diagnosis.findings))
     return DiagnosisView(diagnosis, findings, anchor=f"build-{index}")
 
@@ -416,6 +509,14 @@ def _days(summary: ScanSummary, report: ScanReport) -> tuple[str, ...]:
 
 def scan_view(report: ScanReport) -> ScanView:
     """The view of a scan: its summary and every build's view, built once."""
+    import dataclasses
+
+    # Every record value the scan's formats show is escaped once, here (see :func:`escaped`).
+    report = dataclasses.replace(
+        report,
+        diagnoses=tuple(dataclasses.replace(d, build=escaped_build(d.build)) for d in report.diagnoses),
+        skipped=tuple(dataclasses.replace(s, build=escaped_build(s.build)) for s in report.skipped),
+    )
     summary = summarise(report)
     counts = recurrences(report)
     builds = tuple(diagnosis_view(d, i, counts) for i, d in enumerate(report.diagnoses))
