@@ -339,7 +339,7 @@ def _list_projects(codebuild: Any) -> tuple[str, ...]:
     while True:
         try:
             page = verified_call(
-                lambda: codebuild.list_projects(**({"nextToken": token} if token else {})),
+                lambda token=token: codebuild.list_projects(**({"nextToken": token} if token else {})),
                 action="codebuild:ListProjects",
                 what=what,
                 required={"projects": list},
@@ -374,7 +374,7 @@ class _Lister:
         while True:
             try:
                 page = verified_call(
-                    lambda: self.codebuild.list_builds_for_project(
+                    lambda token=token: self.codebuild.list_builds_for_project(
                         projectName=project, **({"nextToken": token} if token else {})
                     ),
                     action="codebuild:ListBuildsForProject",

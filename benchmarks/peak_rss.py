@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import resource
 import socket
 import subprocess
 import sys

@@ -57,7 +57,7 @@ class CloudWatchSource(LogSource):
         while True:
             try:
                 page = verified_call(
-                    lambda: self.client.get_log_events(**params, **({"nextToken": token} if token else {})),
+                    lambda token=token: self.client.get_log_events(**params, **({"nextToken": token} if token else {})),
                     action="logs:GetLogEvents",
                     what=f"log stream {self.group}/{self.stream}",
                     required={"events": list, "nextForwardToken": str},

@@ -91,7 +91,7 @@ def fetch_build_records(client: Any, build_ids: list[str]) -> tuple[list[dict[st
         chunk = build_ids[start : start + 100]
         try:
             response = verified_call(
-                lambda: client.batch_get_builds(ids=chunk),
+                lambda chunk=chunk: client.batch_get_builds(ids=chunk),
                 action="codebuild:BatchGetBuilds",
                 what=f"build {chunk[0]}" + (f" and {len(chunk) - 1} more" if len(chunk) > 1 else ""),
                 required={"builds": list},

@@ -154,7 +154,7 @@ def swept(pack_rules) -> dict[str, list[Diagnosis]]:  # type: ignore[no-untyped-
     out: dict[str, list[Diagnosis]] = {}
     for number, (placement, place) in enumerate(PLACEMENTS.items()):
         out[placement] = []
-        for index, (kind, (lines, value)) in enumerate(KINDS.items()):
+        for index, (_kind, (lines, _value)) in enumerate(KINDS.items()):
             log = ("\n".join(place(lines)) + "\n").encode()
             data = record(f"app-{number}", index + 1, day=number, minutes=1, source_version=f"refs/x {lines[-1]}")
             out[placement].append(diagnose(pack_rules, [log], Build.from_api(data)))
