@@ -6,8 +6,8 @@
    held the whole log in memory to cache it: 2.28 GB), then again from the cache.
 
 Each command runs in its own process (``python -m analyzer``), and its peak RSS is that
-child's ``ru_maxrss``. The S3 case runs moto's own server in another process on 127.0.0.1,
-so the 1 GB object does not count against the scan.
+child's ``ru_maxrss``. The S3 case serves the object from a moto server on 127.0.0.1 in
+this (the benchmark's) process, so the 1 GB object does not count against the scan.
 
     python3 benchmarks/peak_rss.py [--log-gb 1] [--write]
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,12 +58,6 @@ def _bomb(path: Path, gigabytes: float) -> int:
     return path.stat().st_size
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _s3_log(path: Path, gigabytes: float) -> int:
     """A gzip build log of ``gigabytes`` GB of varied lines, the cause at its end."""
     lines = [f"step {i}: compiling module_{i % 997}.c with -O2 -Wall (cache miss {i * 7919 % 10007})\n" for i in range(5000)]
@@ -89,32 +82,20 @@ def bench_diagnose_bomb(tmp: Path) -> dict[str, str]:
 def bench_scan_s3(tmp: Path, gigabytes: float) -> list[dict[str, str]]:
     import boto3
 
-    from analyzer.demo import seed_build
+    from analyzer.demo import moto_server, seed_build
 
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with moto_server() as endpoint:  # in this process: the 1 GB object is not the scan's memory
         env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
         os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
         record = {"projectName": "big-logs", "buildStatus": "FAILED", "logs": {"cloudWatchLogs": {"status": "DISABLED"}},
                   "phases": [{"phaseType": "BUILD", "phaseStatus": "FAILED", "contexts": [{"statusCode": "COMMAND_EXECUTION_ERROR", "message": "Error while executing command: make. Reason: exit status 2"}]}]}  # fmt: skip
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        s3.create_bucket(Bucket="build-logs")
         build_id = seed_build(endpoint, record, ["placeholder"], s3_bucket="build-logs")
         uuid = build_id.split(":", 1)[1]
-        key = next(o["Key"] for o in s3.list_objects_v2(Bucket="build-logs")["Contents"] if uuid in o["Key"])
         log = tmp / "big.log.gz"
         size = _s3_log(log, gigabytes)
-        s3.upload_file(str(log), "build-logs", key)
+        s3.upload_file(str(log), "build-logs", f"logs/{uuid}.gz")
         log.unlink()
         cache = tmp / "cache"
         argv = [sys.executable, "-m", "analyzer", "scan", "--since", "1d", "--format", "json", "--cache-dir", str(cache)]
@@ -124,9 +105,6 @@ def bench_scan_s3(tmp: Path, gigabytes: float) -> list[dict[str, str]]:
             rows.append({"case": f"scan, one build with a {gigabytes:g} GB S3 log ({size / 1e6:.0f} MB gzip), {label}",
                          "peak": f"{peak:.0f}", "seconds": f"{seconds:.1f}", "status": str(status)})  # fmt: skip
         return rows
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> int:
