@@ -271,7 +271,7 @@ class BuildCache:
                 return None
             try:
                 row = self._db.execute(
-                    "SELECT data, missing, source FROM logs WHERE build_key=?", (key,)
+                    "SELECT rowid, data IS NULL, missing, source FROM logs WHERE build_key=?", (key,)
                 ).fetchone()
                 if row is None:
                     self.misses += 1
@@ -280,9 +280,24 @@ class BuildCache:
             except sqlite3.Error as exc:
                 self._failed(exc)
                 return None
-        data, missing, source = row
+        rowid, absent, missing, source = row
         self.hits += 1
-        return (_inflate(data, key) if data is not None else None), missing, source
+        return (None if absent else _inflate(self._blob_pieces(rowid), key)), missing, source
+
+    def _blob_pieces(self, rowid: int) -> Iterator[bytes]:
+        """The compressed entry of ``rowid``, read 1 MiB at a time (SQLite's incremental blob I/O)."""
+        offset = 0
+        while True:
+            with self._lock:
+                if self._db is None:
+                    raise sqlite3.OperationalError("the cache was closed")
+                with self._db.blobopen("logs", "data", rowid, readonly=True) as blob:
+                    blob.seek(offset)
+                    piece = blob.read(1 << 20)
+            if not piece:
+                return
+            offset += len(piece)
+            yield piece
 
     def put_log(self, key: str, source: str, data: bytes | None, missing: str | None = None) -> None:
         """Store a whole log (or the fact it is missing) in one transaction, then evict to the cap."""
@@ -431,23 +446,23 @@ class CachedSource(LogSource):
             self.cache.put_log_file(self.key, self.description, spool, raw)
 
 
-def _inflate(data: bytes, key: str) -> Iterator[bytes]:
-    """A cached log's chunks, decompressed in bounded pieces."""
+def _inflate(compressed: Iterator[bytes], key: str) -> Iterator[bytes]:
+    """A cached log's chunks, decompressed in bounded pieces from its compressed pieces."""
     from analyzer.errors import TransportError
     from analyzer.sources.base import CHUNK_SIZE
 
     decompressor = zlib.decompressobj()
-    pending = data
     try:
-        while pending:
-            piece = decompressor.decompress(pending, CHUNK_SIZE)
-            if piece:
-                yield piece
-            pending = decompressor.unconsumed_tail
+        for pending in compressed:
+            while pending:
+                piece = decompressor.decompress(pending, CHUNK_SIZE)
+                if piece:
+                    yield piece
+                pending = decompressor.unconsumed_tail
         if not decompressor.eof:
             raise zlib.error("the entry ends early")
-    except zlib.error as exc:
-        raise TransportError(f"cache: damaged log entry for {key} ({exc}); run again with --no-cache") from None
+    except (zlib.error, sqlite3.Error) as exc:
+        raise TransportError(f"cache: damaged log entry for {key} ({exc}); it is read again next time") from None
 
 
 def log_key(build_key: str, source: LogSource) -> str:
