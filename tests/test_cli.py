@@ -464,3 +464,20 @@ def test_a_baseline_log_keeps_the_locator_off_lines_a_passing_build_printed_too(
     assert "with the log of a build that succeeded as a baseline" in located["summary"]
     missing = Run(["diagnose", "--log-file", str(failed), "--baseline-log", str(tmp_path / "nope.log")])
     assert missing.code == 3 and "nope.log" in missing.err  # as a missing --log-file
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    run = Run(["diagnose", "--log-file", str(DOCKER_LOG), "--format", "json", "--output", str(fifo)])
+    reader.join(timeout=30)
+    assert run.code == 1
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # not replaced by a regular file
+    assert json.loads(received[0])["root_cause"] == "docker-hub-rate-limit"

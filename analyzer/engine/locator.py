@@ -35,6 +35,9 @@ from analyzer.engine.lines import COMMAND_START, Line, LineKind, visible
 MAX_BLOCK = 4
 """Lines of an error block at most: a handful, not a page."""
 
+TRACEBACK_LINES = 400
+"""How far a Python traceback's exception line is looked for below its header."""
+
 TEST_HEADER = regex.compile(
     r"""^(?:
         _{3,}\ .+\ _{3,}$                                  # pytest failure section header
@@ -59,8 +62,11 @@ TEST_HEADER = regex.compile(
 NUMBERED = regex.compile(r"^\s{0,6}\d{1,4}\)\s+\S")
 """A numbered failure (mocha, ExUnit, PHPUnit, RSpec, minitest): one only when an error follows it."""
 
-PROGRESS_FAILED = regex.compile(r"^\S+::\S+ (?:FAILED|ERROR)\b|^\S+\.py [.sFEx]*[FE]|^\s*[✕✗✖×]\s\S")
-"""A runner's progress line naming a failed test (pytest's ``FAILED``, Jest's ✕, xcpretty's ✗):
+PROGRESS_FAILED = regex.compile(
+    r"^\S+::\S+ (?:FAILED|ERROR)\b|^\S+\.py [.sFEx]*[FE]|^\s*[✕✗✖×]\s\S|^.*\.\.\. (?:FAILED|FAIL|ERROR)\s*$"
+)
+"""A runner's progress line naming a failed test (pytest's ``FAILED``, Jest's ✕, xcpretty's ✗,
+``test x ... FAILED`` of cargo and unittest):
 its report, with the reason, follows in the runner's failure section."""
 
 DIAGNOSTIC = regex.compile(
@@ -75,7 +81,7 @@ DIAGNOSTIC = regex.compile(
       | CMake\ Error
       | Traceback\ \(most\ recent\ call\ last\)
       | (?:Exception|Error)\ in\ thread\ 
-      | (?:[\w$]+\.)*[\w$]*(?:Error|Exception|Failure)(?::\ |$)            # SomeError: message, java.lang.X: y
+      | (?:[\w$]+\.)*[\w$]*(?:Error|Exception|Failure)(?:\ \[\w+\])?(?::\ |$)  # SomeError: x, java.lang.X: y, Error [ERR_X]: z
       | \*\*\ \(\w+(?:\.\w+)*\)                                            # Elixir ** (ArgumentError)
       | =ERROR\ REPORT=                                                    # Erlang
       | \S+:\d+:\d+:\ \S                                                   # file:line:col: message (linters)
@@ -104,7 +110,7 @@ TRIGGER_WORDS = (
     "err", "fail", "fatal", "exception", "denied", "cannot", "can't", "unable", "not found", "could not",
     "no such", "invalid", "missing", "undefined", "abort", "panic", "refused", "timed out", "killed",
     "segmentation", "unresolved", "not defined", "incompatible", "unsatisfied", "conflict", "problem",
-    "broken", "unexpected", "traceback", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ",
+    "broken", "unexpected", "traceback", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
 )
 """Lower-case words of which a line classified above zero holds one (or it matches
 :data:`TRIGGER_START`): a cheap test before the regular expressions."""
@@ -380,6 +386,11 @@ def locate(
         while anchor > 0 and anchor - 1 in quiet and quiet[-1] - anchor < MAX_BLOCK - 2:
             anchor -= 1
         signal = "last-output"
+    if texts[anchor].startswith("Traceback (most recent call last)"):
+        # Python prints the exception last: the header and the exception line are the block.
+        for i in range(anchor + 1, min(len(lines), anchor + TRACEBACK_LINES)):
+            if texts[i][:1] not in (" ", "\t", "") and not texts[i].startswith("Traceback"):
+                return Located((lines[anchor], lines[i]), signal)
     block = [lines[anchor]]
     prefix = TOOL_PREFIX.match(texts[anchor])
     gap = False

@@ -102,6 +102,15 @@ def write_whole(report: str, output: Path | str | None, stdout: TextIO) -> None:
     directory = target.parent
     if not directory.is_dir():
         raise ConfigError(f"--output: directory does not exist: {output.parent}")
+    if target.exists() and not target.is_file():
+        # A device or a pipe (/dev/null, a FIFO) is written to, never replaced by a file:
+        # a rename onto /dev/null, run as root in a build container, would destroy it.
+        try:
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as exc:
+            raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        return
     try:
         mode = target.stat().st_mode & 0o7777
     except FileNotFoundError:
