@@ -171,11 +171,6 @@ def visible(text: str) -> str:
     return ""
 
 
-def agent_body(line: Line) -> str | None:
-    """The message of a CodeBuild agent line, ``None`` for other lines."""
-    return line.text[line.body_start :] if line.kind != LineKind.OUTPUT else None
-
-
 def line_from_raw(number: int, raw: bytes, phase: str | None) -> tuple[Line, str | None]:
     """Make line ``number`` from its raw bytes, given the phase before it; returns it and the phase after."""
     text = strip_ci_prefix(normalise(raw))

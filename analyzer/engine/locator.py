@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import regex
 
-from analyzer.engine.lines import COMMAND_START, Line, LineKind, visible
+from analyzer.engine.lines import Line, LineKind, visible
 
 MAX_BLOCK = 4
 """Lines of an error block at most: a handful, not a page."""
@@ -416,11 +416,6 @@ def locate(
             continue
         break
     return Located(tuple(block), "error-words" if signal == "numbered" else signal)
-
-
-def is_command_echo(line: Line) -> bool:
-    """Whether ``line`` starts a command (an echo of it by the CI)."""
-    return COMMAND_START.match(_text(line)) is not None
 
 
 _PYTEST_HEADER = regex.compile(r"^_{3,} (.+) _{3,}$")

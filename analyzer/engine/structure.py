@@ -76,13 +76,6 @@ class LogStructure:
     open_phase: str | None = None
     """A CodeBuild phase that was entered and never completed: the log stops mid-phase."""
 
-    def command_status(self, line: int) -> Marker | None:
-        """The marker that ended the command whose output holds ``line`` (the first one after it)."""
-        for marker in self.markers:
-            if marker.line >= line and marker.kind not in ("codebuild-phase-complete", "travis-done"):
-                return marker
-        return None
-
     @property
     def failure_span(self) -> tuple[int, int] | None:
         """``(first, last)`` lines of the failing command's output, when the log says where it failed."""
