@@ -509,6 +509,20 @@ class SkippedBuild:
 
 
 @dataclass(frozen=True)
+class FingerprintHistory:
+    """Unexplained builds of the scan cache's history that share one fingerprint (see :mod:`analyzer.clusters`)."""
+
+    fingerprint: str
+    """The masked fingerprint line (a cluster's template, when summed per cluster)."""
+    builds: int
+    """How many builds."""
+    first_seen: datetime | None = None
+    """When the oldest of them started."""
+    last_seen: datetime | None = None
+    """When the newest of them started."""
+
+
+@dataclass(frozen=True)
 class ScanReport:
     """The result of ``codebuild-doctor scan``: many builds' diagnoses over a time window."""
 
@@ -525,3 +539,5 @@ class ScanReport:
     """The projects scanned."""
     statuses: tuple[str, ...] = ()
     """The build statuses selected, e.g. ``FAILED``, ``FAULT``, ``TIMED_OUT``."""
+    history: tuple[FingerprintHistory, ...] = ()
+    """The scan cache's unexplained builds by fingerprint, over its whole history (empty without a cache)."""

@@ -22,7 +22,7 @@ from typing import Any
 from analyzer._version import __version__
 from analyzer.aggregate import UNKNOWN, ScanSummary
 from analyzer.report.interface import Renderer
-from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, when
+from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, safe, when
 
 PALETTE = ("#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000")
 """Trend-chart colours of the top causes, then 'other' (colour-blind-safe enough, and print well)."""
@@ -45,6 +45,8 @@ def _environment() -> Any:
     env.filters["minutes"] = _minutes
     env.filters["duration"] = lambda seconds: duration(seconds) or "—"
     env.filters["http_url"] = http_url
+    env.filters["when"] = lambda value: when(value) or "—"
+    env.filters["safe_text"] = safe
     return env
 
 
@@ -137,6 +139,7 @@ class HtmlRenderer(Renderer):
             peak_minutes=peak_minutes,
             diagnosed=view.diagnosed,
             unknown=view.unknown,
+            clusters=view.clusters,
             options={
                 "project": sorted({v.project for v in builds}),
                 "cause": sorted({v.cause for v in builds}),

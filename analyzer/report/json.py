@@ -15,15 +15,15 @@ from analyzer._version import __version__
 from analyzer.aggregate import CauseSummary, ProjectSummary
 from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer
-from analyzer.report.view import DiagnosisView, ScanView, scan_view
+from analyzer.report.view import ClusterView, DiagnosisView, ScanView, scan_view
 
 SCHEMA_VERSION = "1.2"
 """1.1 added ``tail``: the last error-looking log lines when no rule fired; 1.2 added each
 finding's ``role`` and ``role_reason`` (causal ranking) and the ``unrecognised-failure`` finding
 of the failure locator."""
 
-SCAN_SCHEMA_VERSION = "1.0"
-"""The scan report's schema version."""
+SCAN_SCHEMA_VERSION = "1.1"
+"""The scan report's schema version; 1.1 added ``clusters``: the recurring unknown failures."""
 
 
 def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
@@ -111,6 +111,49 @@ def _project(project: ProjectSummary) -> dict[str, Any]:
     }
 
 
+def cluster_to_dict(view: ClusterView) -> dict[str, Any]:
+    """One recurring unknown failure as JSON data (what ``rules draft --from-scan`` reads)."""
+    cluster = view.cluster
+    history = cluster.history
+    sample = cluster.sample
+    return {
+        "rank": cluster.rank,
+        "name": cluster.name,
+        "template": cluster.template,
+        "builds": cluster.builds,
+        "minutes_lost": round(cluster.minutes_lost, 3),
+        "first_seen": _iso(cluster.first_seen),
+        "last_seen": _iso(cluster.last_seen),
+        "projects": list(cluster.projects),
+        "phases": list(cluster.phases),
+        "history": (
+            {"builds": history.builds, "first_seen": _iso(history.first_seen), "last_seen": _iso(history.last_seen)}
+            if history is not None
+            else None
+        ),
+        "members": [
+            {
+                "build_id": m.build_id,
+                "project": m.project,
+                "start_time": _iso(m.start_time),
+                "minutes": round(m.minutes, 3),
+                "phase": m.block.phase,
+                "line_number": m.block.line.line_number or None,
+                "line": m.line,
+            }
+            for m in cluster.members
+        ],
+        "sample": {
+            "build_id": sample.build_id,
+            "lines": [
+                {"line_number": line.number, "text": line.text, "block": line.hit is not None}
+                for line in view.sample.lines
+                if not line.gap
+            ],
+        },
+    }
+
+
 def scan_to_dict(report: ScanReport | ScanView) -> dict[str, Any]:
     """The whole scan report as JSON data (validated in the tests against ``scan.schema.json``)."""
     view = report if isinstance(report, ScanView) else scan_view(report)
@@ -138,6 +181,7 @@ def scan_to_dict(report: ScanReport | ScanView) -> dict[str, Any]:
             "projects": [_project(p) for p in summary.projects],
             "daily": summary.daily,
         },
+        "clusters": [cluster_to_dict(c) for c in view.clusters],
         "builds": [diagnosis_to_dict(d) for d in report.diagnoses],
         "skipped": [
             {"build_id": s.build_id, "reason": s.reason, "build": s.build.to_dict() if s.build else None}

@@ -23,6 +23,8 @@ _LINE_CHARS = 1_000
 _REMEDIATION_CHARS = 25_000
 _OTHERS = 25
 _NOTES = 10
+_CLUSTERS = 20
+"""Recurring unknown failures listed in a scan's Markdown."""
 _NOTICE = (
     "\n\n> **Shortened:** long parts were cut so the comment stays under GitHub's {limit:,}-character "
     "limit. For everything, run `codebuild-doctor diagnose` with `--format html` or `--format text`.\n"
@@ -231,6 +233,20 @@ class MarkdownRenderer(Renderer):
                 out.append(
                     f"| {_cell(p.project)} | {p.builds} | {p.diagnosed} | {p.minutes_lost:.1f} | `{_cell(p.top_cause or '-')}` |"
                 )
+        if view.clusters:
+            out += ["", "**Recurring unknown failures** (no rule names them; "
+                    "`codebuild-doctor rules draft --from-scan FILE --cluster N` drafts one):", "",
+                    "| # | failure | builds | minutes lost | projects | first seen | last seen |",
+                    "|--:|---|--:|--:|---|---|---|"]  # fmt: skip
+            for c in view.clusters[:_CLUSTERS]:
+                cluster = c.cluster
+                history = f" ({_cell(c.history)})" if c.history else ""
+                out.append(
+                    f"| {cluster.rank} | {_code(flat(c.name).replace('|', chr(92) + '|'))} | {cluster.builds}{history} | {cluster.minutes_lost:.1f} | "
+                    f"{_cell(', '.join(cluster.projects))} | {c.first_seen or '-'} | {c.last_seen or '-'} |"
+                )
+            if len(view.clusters) > _CLUSTERS:
+                out.append(f"\n… and {len(view.clusters) - _CLUSTERS} more (see the JSON report).")
         if report.skipped:
             out += ["", f"**{len(report.skipped)} skipped** (the scan is incomplete):", ""]
             out += [f"- `{_cell(s.build_id)}`: {_cell(s.reason)}" for s in report.skipped]

@@ -7,6 +7,8 @@ long evidence lines cut with an ellipsis around the match unless ``wide``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 
 from analyzer.aggregate import UNKNOWN, ScanSummary
@@ -17,6 +19,9 @@ from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, 
 
 MAX_IDS = 10
 """Unknown builds listed by id in the scan summary before '... and N more'."""
+
+MAX_CLUSTERS = 10
+"""Recurring unknown failures shown in the scan summary before '... and N more'."""
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold magenta",
@@ -157,6 +162,30 @@ class TextRenderer(Renderer):
             rows.append(self._gutter("      ", *hit.parts))
         return rows
 
+    def _clusters(self, view: ScanView, head: Callable[[str], None]) -> list[Text]:
+        """The recurring unknown failures: each with its figures, projects, times and one build's line."""
+        width = self.options.width
+        builds = sum(c.cluster.builds for c in view.clusters)
+        head(f"Recurring unknown failures ({_plural(len(view.clusters), 'cluster')} of {_plural(builds, 'build')}): "
+             "no rule names them; 'rules draft --from-scan FILE --cluster N' drafts one")  # fmt: skip
+        out: list[Text] = []
+        for c in view.clusters[:MAX_CLUSTERS]:
+            cluster = c.cluster
+            out += wrap(self._text(f"{cluster.rank}. {c.name}", HEAD_STYLE), width, "  ", "     ")
+            facts = (
+                f"{_plural(cluster.builds, 'build')}, {cluster.minutes_lost:.1f} build minutes lost; "
+                f"{', '.join(cluster.projects)}; first {c.first_seen or '?'}, last {c.last_seen or '?'}"
+            )
+            out += wrap(facts, width, "     ", "     ")
+            if c.history:
+                out += wrap(c.history, width, "     ", "     ")
+            sample = cluster.sample
+            where = f" line {sample.block.line.line_number}" if sample.block.line.line_number else ""
+            out += wrap(f"e.g. {sample.build_id}{where}: {flat(safe(sample.line))}", width, "     ", "       ")
+        if len(view.clusters) > MAX_CLUSTERS:
+            out.append(Text(f"  ... and {len(view.clusters) - MAX_CLUSTERS} more (see --format json)"))
+        return out
+
     def render_scan(self, view: ScanView) -> str:
         width = self.options.width
         report, summary = view.report, view.summary
@@ -199,6 +228,9 @@ class TextRenderer(Renderer):
                 for p in summary.projects
             ]
             out += _table(rows, width)
+        if view.clusters:
+            out.append(Text(""))
+            out += self._clusters(view, head)
         unknown = next((c for c in summary.causes if c.rule_id == UNKNOWN), None)
         if unknown is not None:
             out.append(Text(""))
@@ -214,6 +246,10 @@ class TextRenderer(Renderer):
         if not summary.builds and not report.skipped:
             out += [Text(""), Text("No build matched the window and statuses.")]
         return to_string(out, color=self.options.color)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _parts(evidence) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]

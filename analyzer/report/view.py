@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from analyzer.aggregate import UNKNOWN, ScanSummary, recurrences, summarise
+from analyzer.clusters import Cluster, cluster_report
 from analyzer.models import Build, BuildPhase, Diagnosis, Evidence, Finding, ScanReport
 
 FAILED_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
@@ -444,6 +445,8 @@ class ScanView:
     """Every diagnosed build, in the report's order."""
     days: tuple[str, ...] = field(default=())
     """Every day of the window (UTC, ISO dates), oldest first."""
+    clusters: tuple[ClusterView, ...] = field(default=())
+    """The unexplained builds' recurring failures, ranked (see :mod:`analyzer.clusters`)."""
 
     @property
     def since(self) -> str | None:
@@ -497,6 +500,66 @@ class ScanView:
         return tuple(v for v in self.builds if v.cause == UNKNOWN)
 
 
+@dataclass(frozen=True)
+class ClusterView:
+    """A recurring unknown failure as every format shows it."""
+
+    cluster: Cluster
+    """The cluster (built from the redacted report)."""
+    sample: Excerpt
+    """The sample build's error block with its context (block lines are the hits)."""
+    anchor: str = "cluster-1"
+    """An id for the cluster's section in a page."""
+
+    @property
+    def name(self) -> str:
+        """The cluster's name, safe."""
+        return safe(self.cluster.name)
+
+    @property
+    def template(self) -> str:
+        """The template, safe."""
+        return safe(self.cluster.template)
+
+    @property
+    def first_seen(self) -> str | None:
+        """When its oldest build of the scan started."""
+        return when(self.cluster.first_seen)
+
+    @property
+    def last_seen(self) -> str | None:
+        """When its newest build of the scan started."""
+        return when(self.cluster.last_seen)
+
+    @property
+    def history(self) -> str | None:
+        """``41 builds in the cache's history, first 2026-10-02 08:00 UTC``, or ``None`` without a cache."""
+        history = self.cluster.history
+        if history is None:
+            return None
+        first = f", first {when(history.first_seen)}" if history.first_seen else ""
+        return f"{history.builds} build{'' if history.builds == 1 else 's'} in the cache's history{first}"
+
+
+def cluster_view(cluster: Cluster) -> ClusterView:
+    """The view of one cluster: its sample's excerpt built here, once."""
+    sample = cluster.sample.block
+    if sample.finding is not None:
+        window = excerpt(e for e in sample.finding.evidence if e.line_number is not None)
+    else:  # the log's last error-looking lines, or the failed phase's context (line 0)
+        from analyzer.models import TextSource
+
+        window = Excerpt(
+            tuple(Line(c.line_number, safe(c.text)) for c in sample.lines if c.line_number),
+            tuple(
+                RecordHit(sample.phase, Evidence(TextSource.PHASE_CONTEXT, c.text, 0, len(c.text)))
+                for c in sample.lines
+                if not c.line_number
+            ),
+        )
+    return ClusterView(cluster, window, anchor=f"cluster-{cluster.rank}")
+
+
 def _days(summary: ScanSummary, report: ScanReport) -> tuple[str, ...]:
     """Every day of the window (UTC), oldest first; the days with builds when the window is unknown."""
     seen = sorted(summary.daily)
@@ -520,4 +583,5 @@ def scan_view(report: ScanReport) -> ScanView:
     summary = summarise(report)
     counts = recurrences(report)
     builds = tuple(diagnosis_view(d, i, counts) for i, d in enumerate(report.diagnoses))
-    return ScanView(report, summary, builds, _days(summary, report))
+    clusters = tuple(cluster_view(c) for c in cluster_report(report))
+    return ScanView(report, summary, builds, _days(summary, report), clusters)
