@@ -195,14 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
     rules_lint = _command(
         rules_commands, "lint",
         help="check rule files: schema, regex, ids, captures, references, backtracking shapes",
-        description="Check rule files and report every problem as 'path:line: [check] rule-id: message' "
-        "(the summary goes to stderr). Default: the shipped pack plus each --rules-dir.",
+        description="Check rule files and report every problem of every file as "
+        "'path:line: [check] rule-id: message' (the summary goes to stderr). Default: PATHs, else the "
+        "--rules-dir directories only (add --include-default-rules for the shipped pack too), else the "
+        "shipped pack.",
         epilog="exit codes:\n  0  no error (and, with --strict, no warning)\n  1  problems found\n  2  usage error\n",
         formatter_class=_HelpFormatter,
     )
     rules_lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or directories")
     rules_lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     rules_lint.add_argument("--format", choices=["text", "json"], default="text")
+    rules_lint.add_argument(
+        "--include-default-rules",
+        action="store_true",
+        help="with --rules-dir: lint the shipped rule pack too (by default only the team's files)",
+    )
     _add_rules_options(rules_lint)
 
     rules_test = _command(

@@ -50,7 +50,14 @@ class Location:
 
 
 class RuleError(AnalyzerError):
-    """A rule file is malformed: bad YAML, schema violation, bad regex or template."""
+    """A rule file is malformed: bad YAML, schema violation, bad regex or template.
+
+    The loader raises one of the typed subclasses below (as pySigma's exceptions are typed);
+    ``rules lint`` adds its own kinds (:mod:`analyzer.rules.lint`). ``check`` is the name
+    ``rules lint`` shows for the kind.
+    """
+
+    check = "rule"
 
     def __init__(self, message: str, location: Location | None = None) -> None:
         super().__init__(message)
@@ -61,6 +68,32 @@ class RuleError(AnalyzerError):
         if self.location is None:
             return f"invalid rule: {self.message}"
         return f"{self.location}: invalid rule: {self.message}"
+
+
+class RuleFileError(RuleError):
+    """A rule file that cannot be read: missing, not UTF-8, too large, a link leaving its directory,
+    not a regular file, or not valid YAML. ``rules lint`` reports it as check ``yaml``."""
+
+    check = "yaml"
+
+
+class RuleSchemaError(RuleError):
+    """Rule data that breaks ``rule.schema.json``: a misspelt key, a wrong type, a missing field
+    (check ``schema``)."""
+
+    check = "schema"
+
+
+class RulePatternError(RuleError):
+    """A rule pattern the ``regex`` module cannot compile; the message quotes it (check ``regex``)."""
+
+    check = "regex"
+
+
+class RuleTemplateError(RuleError):
+    """A ``summary`` or ``remediation`` that is not valid Jinja2 (check ``template``)."""
+
+    check = "template"
 
 
 class SourceError(AnalyzerError):

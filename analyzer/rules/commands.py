@@ -173,7 +173,12 @@ def _lint_targets(args: argparse.Namespace) -> list[Path]:
         return list(args.paths)
     if args.no_default_rules and not args.rules_dir:
         raise ConfigError("--no-default-rules needs at least one --rules-dir or PATH")
-    return ([] if args.no_default_rules else [default_rules_dir()]) + list(args.rules_dir)
+    if args.include_default_rules and args.no_default_rules:
+        raise ConfigError("--include-default-rules and --no-default-rules exclude each other")
+    # A team linting its --rules-dir wants its own problems, not the shipped pack's (which may
+    # warn where the team cannot act); the shipped pack only on request.
+    shipped = not args.rules_dir or args.include_default_rules
+    return ([default_rules_dir()] if shipped and not args.no_default_rules else []) + list(args.rules_dir)
 
 
 def _rules_lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -15,7 +15,10 @@ check                  severity  what it finds
 ``duplicate-id``       error     two files of one directory (or of the PATHs given) with one id
 ``file-name``          error     the file is not named ``<id>.yaml``
 ``undefined-capture``  error     a template reads a name no pattern captures (it renders empty)
-``unused-capture``     warning   a named group no template reads
+``unused-capture``     warning   a named group no template reads (nor a group around it or
+                                 inside it, in the same pattern: ``s3_uri`` around ``bucket``)
+``build-attribute``    error     a template reads ``build.x`` that the build record does not
+                                 have (it renders empty); the names are ``Build.to_dict()``'s
 ``reference``          error     a reference URL that is not ``https://host/...`` or has spaces;
                                  warning for the CodeBuild troubleshooting page without ``#anchor``
 ``backtracking``       error     nested quantifiers (``(a+)+``, ``(\\w+\\s?)*``, ``(.*)*``) or a
@@ -25,6 +28,12 @@ check                  severity  what it finds
                                  (``.*``, ``.+``, ``\\S*``): quadratic on long lines
 =====================  ========  ===========================================================
 
+Each check is a kind of :class:`~analyzer.errors.RuleError` (:data:`KINDS`, as pySigma types
+its errors): :meth:`Problem.to_error` gives the typed error with its location, so a caller
+can tell an :class:`UndefinedCapture` from a :class:`~analyzer.errors.RuleSchemaError`
+without reading messages. The loader's own kinds (``yaml``, ``schema``, ``regex``,
+``template``) come every one, not only the first (:func:`~analyzer.rules.loader.rule_errors`).
+
 Everything here is pure except :func:`lint_paths`, which reads the files.
 The last two checks follow the measured traps of backtracking engines (a leading greedy class
 is quadratic on a 200 KB line, nested quantifiers are exponential); the ``regex`` timeout only
@@ -33,6 +42,7 @@ bounds the damage.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -40,8 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from analyzer.errors import RuleError
-from analyzer.models import Rule
+from analyzer.errors import Location, RuleError, RuleFileError, RulePatternError, RuleSchemaError, RuleTemplateError
 
 try:  # Python 3.11+: the parser behind ``re`` (the ``regex`` module has no public parse tree).
     import re._constants as _c  # type: ignore[import-not-found]
@@ -53,19 +62,79 @@ except ImportError:  # pragma: no cover - older Pythons
 ERROR = "error"
 WARNING = "warning"
 
-CHECKS: dict[str, str] = {
-    "yaml": ERROR,
-    "schema": ERROR,
-    "regex": ERROR,
-    "template": ERROR,
-    "duplicate-id": ERROR,
-    "file-name": ERROR,
-    "undefined-capture": ERROR,
-    "unused-capture": WARNING,
-    "reference": ERROR,
-    "backtracking": ERROR,
-    "leading-wildcard": WARNING,
+
+
+class DuplicateRuleId(RuleError):
+    """Two files of one directory (or of the PATHs given) define one rule id."""
+
+    check = "duplicate-id"
+
+
+class RuleFileName(RuleError):
+    """The file is not named after its rule's id."""
+
+    check = "file-name"
+
+
+class UndefinedCapture(RuleError):
+    """A template reads a name that no pattern captures: it renders empty."""
+
+    check = "undefined-capture"
+
+
+class UnusedCapture(RuleError):
+    """A named group that no template reads (a warning)."""
+
+    check = "unused-capture"
+    severity = WARNING
+
+
+class UnknownBuildAttribute(RuleError):
+    """A template reads ``build.x`` that the build record does not have: it renders empty."""
+
+    check = "build-attribute"
+
+
+class BadReference(RuleError):
+    """A reference without a title, or a URL that is not ``https://host/...`` (an error); a link to
+    the whole CodeBuild troubleshooting page (a warning)."""
+
+    check = "reference"
+
+
+class BacktrackingPattern(RuleError):
+    """A pattern shaped for exponential backtracking (nested quantifiers, overlapping alternation)."""
+
+    check = "backtracking"
+
+
+class LeadingWildcard(RuleError):
+    """An unanchored pattern that starts with an unbounded broad class (a warning)."""
+
+    check = "leading-wildcard"
+    severity = WARNING
+
+
+KINDS: dict[str, type[RuleError]] = {
+    kind.check: kind
+    for kind in (
+        RuleFileError,
+        RuleSchemaError,
+        RulePatternError,
+        RuleTemplateError,
+        DuplicateRuleId,
+        RuleFileName,
+        UndefinedCapture,
+        UnusedCapture,
+        UnknownBuildAttribute,
+        BadReference,
+        BacktrackingPattern,
+        LeadingWildcard,
+    )
 }
+"""Every check's name and its typed error (a :class:`~analyzer.errors.RuleError` subclass)."""
+
+CHECKS: dict[str, str] = {check: getattr(kind, "severity", ERROR) for check, kind in KINDS.items()}
 """Every check's name and its default severity (``reference`` also warns; see above)."""
 
 TROUBLESHOOTING_PAGE = "docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html"
@@ -92,9 +161,18 @@ class Problem:
         prefix = "warning: " if self.severity == WARNING else ""
         return f"{self.path}:{self.line}: [{self.check}] {self.rule_id}: {prefix}{self.message}"
 
+    @property
+    def kind(self) -> type[RuleError]:
+        """The problem's typed error class (``KINDS[check]``)."""
+        return KINDS[self.check]
+
+    def to_error(self) -> RuleError:
+        """The problem as its typed error, located (``path:line (rule id)``)."""
+        return self.kind(self.message, Location(self.path, self.line or None, None if self.rule_id == "-" else self.rule_id))
+
     def to_dict(self) -> dict[str, Any]:
-        """The problem as a JSON object."""
-        return asdict(self)
+        """The problem as a JSON object (``kind`` is the typed error's class name)."""
+        return {**asdict(self), "kind": self.kind.__name__}
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -102,20 +180,20 @@ class Problem:
 
 @dataclass(frozen=True)
 class RuleFile:
-    """One rule file as lint sees it: its data and line map, and the rule if it compiled."""
+    """One rule file as lint sees it: its text, data and line map, and the loader's first error."""
 
     path: str
     data: Any
     lines: Mapping[tuple[Any, ...], int]
-    rule: Rule | None
     error: RuleError | None
     group: str
     """The PATH argument the file was found under (duplicate ids are checked within one group)."""
+    text: str = ""
+    """The file's text (``""`` when it could not be read)."""
 
 
 def read_rule_file(path: Path, group: str = "") -> RuleFile:
     """Read, parse and compile one file, keeping the loader's error instead of raising it."""
-    from analyzer.errors import Location
     from analyzer.rules.loader import MAX_RULE_FILE_BYTES, check_rule_file, parse_yaml, rule_from_dict
 
     name = str(path)
@@ -123,22 +201,22 @@ def read_rule_file(path: Path, group: str = "") -> RuleFile:
         if group and group != "<files>":
             check_rule_file(path, Path(group))  # inside its directory, a regular file
         if path.stat().st_size > MAX_RULE_FILE_BYTES:
-            raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(name))
+            raise RuleFileError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(name))
         text = path.read_text(encoding="utf-8")
     except RuleError as error:
-        return RuleFile(name, None, {}, None, error, group)
+        return RuleFile(name, None, {}, error, group)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        error = RuleError(f"cannot read rule file: {reason}", Location(name))
-        return RuleFile(name, None, {}, None, error, group)
+        return RuleFile(name, None, {}, RuleFileError(f"cannot read rule file: {reason}", Location(name)), group)
     try:
         data, lines = parse_yaml(text, name)
     except RuleError as error:
-        return RuleFile(name, None, {}, None, error, group)
+        return RuleFile(name, None, {}, error, group, text)
     try:
-        return RuleFile(name, data, lines, rule_from_dict(data, name, lines), None, group)
+        rule_from_dict(data, name, lines)
     except RuleError as error:
-        return RuleFile(name, data, lines, None, error, group)
+        return RuleFile(name, data, lines, error, group, text)
+    return RuleFile(name, data, lines, None, group, text)
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[RuleFile], list[Problem]]:
@@ -180,38 +258,33 @@ def lint_paths(paths: Iterable[Path]) -> tuple[list[Problem], int]:
 
 
 def check_file(file: RuleFile) -> list[Problem]:
-    """The loader's error (if any) plus every semantic check that can run on the file's data."""
+    """Every loader error of the file (not only the first) plus every semantic check that can run
+    on its data: one pass shows all of a file's problems."""
+    from analyzer.rules.loader import rule_errors
+
     data = file.data if isinstance(file.data, dict) else {}
     rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
-    problems: list[Problem] = []
-
-    def add(line: int | None, check: str, message: str, severity: str | None = None) -> None:
-        problems.append(Problem(file.path, line or 0, rule_id, check, message, severity or CHECKS[check]))
-
     semantic = [
         *check_file_name(file.path, data),
         *check_references(data, file.lines),
         *check_pattern_shapes(data, file.lines),
+        *check_captures(data, file.lines),
+        *check_build_attributes(data, file.lines, file.text),
     ]
-    if file.rule is not None:
-        semantic += check_captures(file.rule, data, file.lines)
+    loader_errors: list[RuleError] = []
     if file.error is not None:
-        line = file.error.location.line if file.error.location else None
+        # The first error stopped the loader; the data (when it parsed) may hold more.
+        loader_errors = (rule_errors(file.data, file.path, file.lines) if file.data is not None else []) or [file.error]
+    problems = []
+    for error in loader_errors:
+        line = error.location.line if error.location else None
         # The schema also refuses a non-https or spaced URL; the reference check says it better.
-        if not any(p.check == "reference" and p.line == line for p in semantic):
-            add(line, _loader_check(file.error.message), file.error.message)
+        if any(p.check == "reference" and p.line == line for p in semantic):
+            continue
+        check = error.check if error.check in KINDS else RuleSchemaError.check
+        problems.append(Problem(file.path, line or 0, rule_id, check, error.message, CHECKS[check]))
     problems.extend(Problem(file.path, p.line, rule_id, p.check, p.message, p.severity) for p in semantic)
     return problems
-
-
-def _loader_check(message: str) -> str:
-    if message.startswith(("YAML syntax error", "cannot read")):
-        return "yaml"
-    if message.startswith("pattern does not compile"):
-        return "regex"
-    if "template error" in message:
-        return "template"
-    return "schema"
 
 
 def check_duplicate_ids(files: Sequence[RuleFile]) -> list[Problem]:
@@ -273,47 +346,198 @@ def _line(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...]) -> int:
     return lines.get(path, 0)
 
 
-def check_captures(rule: Rule, data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:
+def check_captures(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:
     """Template names no pattern captures (error) and captures no template reads (warning).
 
     Names in :data:`~analyzer.rules.templates.TEMPLATE_GLOBALS` and Jinja2's own globals
-    (``range``, ...) are always defined. A template that reads ``captures`` uses them all.
+    (``range``, ...) are always defined. A template that reads ``captures`` or ``hits`` uses
+    them all. A group inside or around a group a template reads, in the same pattern, is
+    shown with it (``s3_uri`` around ``bucket`` and ``key``) and is not reported. Runs on the
+    file's data, so a pattern or template that does not compile only drops its own names.
     """
+    import jinja2
+    import regex
+
+    from analyzer.rules.loader import PATTERN_FLAGS
     from analyzer.rules.templates import BUILTIN_NAMES, TEMPLATE_GLOBALS, assigned_names, undeclared_names
 
+    rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
     captured: dict[str, int] = {}
+    spans: list[dict[str, list[tuple[int, int]]]] = []  # per pattern: each group's spans in its text
     for path, pattern in _patterns(data):
         if path[1] == "exclude":
             continue  # an exclusion's groups are never captured
-        compiled = next(
-            (p.regex for p in (*rule.patterns, *rule.nearby) if p.regex.pattern == pattern), None
-        )
-        for name in compiled.groupindex if compiled is not None else ():
+        try:
+            names = regex.compile(pattern, PATTERN_FLAGS).groupindex
+        except (regex.error, KeyError, ValueError):
+            # The regex check reports it; its names, read from the text, still count as captured
+            # (one broken pattern is one problem, not one more per template that reads its groups).
+            names = group_spans(pattern)
+        for name in names:
             captured.setdefault(name, _line(lines, path))
+        spans.append(group_spans(pattern))
     always = set(TEMPLATE_GLOBALS) | set(BUILTIN_NAMES)
     used: set[str] = set()
     problems = []
     for field in ("summary", "remediation"):
-        names = undeclared_names(data[field])
+        if not isinstance(data.get(field), str):
+            continue
+        try:
+            names = undeclared_names(data[field])
+            assigned = assigned_names(data[field])
+        except jinja2.TemplateSyntaxError:
+            used.add("captures")  # the template check reports it; what it reads is unknown
+            continue
         used |= names
         # A name set in only some branches ({% if %}{% set x = ... %}) still counts as undeclared
         # for Jinja2; the template defines it, so it is not a capture.
-        for name in sorted(names - always - assigned_names(data[field]) - set(captured)):
+        for name in sorted(names - always - assigned - set(captured)):
             problems.append(
                 _p(
                     _line(lines, (field,)),
-                    rule.id,
+                    rule_id,
                     "undefined-capture",
                     f"{field} uses '{name}' but no pattern has a group (?P<{name}>...); it would render empty",
                 )
             )
     if "captures" not in used and "hits" not in used:
         for name, line in sorted(captured.items()):
-            if name not in used:
+            if name not in used and not any(_shown_with(name, used, groups) for groups in spans):
                 problems.append(
-                    _p(line, rule.id, "unused-capture", f"group '{name}' is captured but no template uses it")
+                    _p(line, rule_id, "unused-capture", f"group '{name}' is captured but no template uses it")
                 )
     return problems
+
+
+def _shown_with(name: str, used: set[str], groups: Mapping[str, list[tuple[int, int]]]) -> bool:
+    """Whether every span of group ``name`` lies inside, or around, a span of a used group."""
+    if name not in groups:
+        return False
+    other = [span for key, found in groups.items() if key in used for span in found]
+    return all(
+        any(a <= start and end <= b or start <= a and b <= end for a, b in other) for start, end in groups[name]
+    )
+
+
+def group_spans(pattern: str) -> dict[str, list[tuple[int, int]]]:
+    """Each named group's ``(start, end)`` offsets in ``pattern`` (a name may occur twice).
+
+    A plain scan: escapes and character classes are skipped, ``(?P<x>`` and ``(?<x>`` open
+    a named group (``(?<=`` and ``(?<!`` are look-behinds).
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    stack: list[tuple[str | None, int]] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern.startswith("]", i + 1) or pattern.startswith("^]", i + 1):
+                i += 1 + pattern.startswith("^", i + 1)  # a leading ] is a literal
+        elif char == "(":
+            named = _NAMED_GROUP.match(pattern, i)
+            stack.append((pattern[i:named.end()].split("<", 1)[1][:-1] if named else None, i))
+        elif char == ")" and stack:
+            name, start = stack.pop()
+            if name:
+                spans.setdefault(name, []).append((start, i + 1))
+        i += 1
+    for name, start in stack:  # unbalanced (a pattern that does not compile): open to the end
+        if name:
+            spans.setdefault(name, []).append((start, len(pattern)))
+    return spans
+
+
+@functools.cache
+def build_attributes() -> frozenset[str]:
+    """The names a template may read from ``build``: the keys of :meth:`Build.to_dict`, which is
+    what the engine hands templates (plus a dict's own methods, ``build.get(...)``)."""
+    from analyzer.models import Build, BuildId
+
+    return frozenset(Build(build_id=BuildId("p:0")).to_dict()) | frozenset(dir(dict))
+
+
+def check_build_attributes(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int], text: str = "") -> list[Problem]:
+    """Each ``build.x`` (or ``build["x"]``, ``build.get("x")``) a template reads that the build
+    record does not have: it renders empty, so the sentence silently loses its fact."""
+    import jinja2
+    import jinja2.nodes
+
+    from analyzer.rules.templates import parse_template
+
+    rule_id = data.get("id") if isinstance(data.get("id"), str) else "-"
+    known = build_attributes()
+    problems = []
+    file_lines = text.splitlines()
+    for field in ("summary", "remediation"):
+        if not isinstance(data.get(field), str):
+            continue
+        try:
+            tree = parse_template(data[field])
+        except jinja2.TemplateSyntaxError:
+            continue  # the template check reports it
+        read: dict[str, int] = {}
+        for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem, jinja2.nodes.Call)):
+            name = _build_key(node)
+            if name is not None and name not in known:
+                read.setdefault(name, node.lineno)
+        start = _line(lines, (field,))
+        for name, lineno in sorted(read.items(), key=lambda item: (item[1], item[0])):
+            line = _find_line(file_lines, start, f"build.{name}", f"'{name}'", f'"{name}"') or (start + lineno if start else 0)
+            suggestion = _closest(name, known - frozenset(dir(dict)))
+            hint = f" (did you mean 'build.{suggestion}'?)" if suggestion else ""
+            problems.append(
+                _p(
+                    line,
+                    rule_id,
+                    "build-attribute",
+                    f"{field} reads 'build.{name}', which the build record does not have; it would render "
+                    f"empty{hint}",
+                )
+            )
+    return problems
+
+
+def _build_key(node: Any) -> str | None:
+    """The key ``node`` reads from the name ``build``: ``build.x``, ``build['x']``, ``build.get('x')``."""
+    import jinja2.nodes as n
+
+    if isinstance(node, n.Getattr) and isinstance(node.node, n.Name) and node.node.name == "build":
+        return node.attr
+    if isinstance(node, n.Getitem) and isinstance(node.node, n.Name) and node.node.name == "build":
+        return node.arg.value if isinstance(node.arg, n.Const) and isinstance(node.arg.value, str) else None
+    if (
+        isinstance(node, n.Call)
+        and isinstance(node.node, n.Getattr)
+        and node.node.attr == "get"
+        and isinstance(node.node.node, n.Name)
+        and node.node.node.name == "build"
+        and node.args
+        and isinstance(node.args[0], n.Const)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.args[0].value
+    return None
+
+
+def _find_line(file_lines: list[str], start: int, *needles: str) -> int:
+    """The first 1-based line from ``start`` on that holds one of ``needles`` (0 if none)."""
+    for number in range(max(start, 1), len(file_lines) + 1):
+        if any(needle in file_lines[number - 1] for needle in needles):
+            return number
+    return 0
+
+
+def _closest(name: str, known: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 def check_references(data: Mapping[str, Any], lines: Mapping[tuple[Any, ...], int]) -> list[Problem]:

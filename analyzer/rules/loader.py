@@ -19,7 +19,7 @@ from typing import Any
 
 import regex
 
-from analyzer.errors import Location, RuleError
+from analyzer.errors import Location, RuleError, RuleFileError, RulePatternError, RuleSchemaError, RuleTemplateError
 from analyzer.models import Exclusion, NearbyCapture, Pattern, Reference, Rule, RuleId, Severity, TextSource
 
 # yaml, jsonschema and jinja2 (~100 ms of imports, ~350 ms of parsing and compiling for the
@@ -139,12 +139,12 @@ def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     import yaml
 
     if len(text) > MAX_RULE_FILE_BYTES:
-        raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(path))
+        raise RuleFileError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(path))
     loader = _line_loader()
     try:
         node = yaml.compose(text, Loader=loader)
         if node is not None and _expanded_size(node, {}) > MAX_YAML_NODES:
-            raise RuleError(
+            raise RuleFileError(
                 f"rule file expands to more than {MAX_YAML_NODES} YAML nodes (aliases followed): refused",
                 Location(path),
             )
@@ -153,7 +153,7 @@ def parse_yaml(text: str, path: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise RuleError(f"YAML syntax error: {problem}", Location(path, line)) from None
+        raise RuleFileError(f"YAML syntax error: {problem}", Location(path, line)) from None
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _compose_lines(node, (), lines)
@@ -177,8 +177,8 @@ def rule_from_dict(
     lines = lines or {}
     rule_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
 
-    def fail(message: str, path: Iterable[Any] = ()) -> RuleError:
-        return RuleError(message, Location(source, _line_of(lines, path), rule_id))
+    def fail(message: str, path: Iterable[Any] = (), kind: type[RuleError] = RuleSchemaError) -> RuleError:
+        return kind(message, Location(source, _line_of(lines, path), rule_id))
 
     if not isinstance(data, dict):
         raise fail("a rule file must hold one mapping (id, title, severity, ...)")
@@ -201,6 +201,79 @@ def _validate(data: dict[str, Any], fail: Any) -> None:
             unknown = [k for k in error.instance if k not in error.schema.get("properties", {})]
             path += unknown[:1]
         raise fail(f"{where}: {_schema_message(error)}", path)
+
+
+def rule_errors(data: Any, source: str = "<string>", lines: Mapping[tuple[Any, ...], int] | None = None) -> list[RuleError]:
+    """Every error :func:`rule_from_dict` would stop at, not only the first (for ``rules lint``).
+
+    Each schema violation (each unknown key on its own line), each pattern that does not
+    compile and each template that does not parse, typed (:class:`RuleSchemaError`,
+    :class:`RulePatternError`, :class:`RuleTemplateError`) and located like the loader's.
+    Patterns and templates are checked wherever the data has them, even when the schema fails.
+    """
+    lines = lines or {}
+    rule_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+
+    def fail(message: str, path: Iterable[Any] = (), kind: type[RuleError] = RuleSchemaError) -> RuleError:
+        return kind(message, Location(source, _line_of(lines, path), rule_id))
+
+    if not isinstance(data, dict):
+        return [fail("a rule file must hold one mapping (id, title, severity, ...)")]
+    import jsonschema
+
+    errors: list[RuleError] = []
+    validator = jsonschema.Draft202012Validator(rule_schema())
+    for error in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        error = jsonschema.exceptions.best_match([error])
+        path = list(error.absolute_path)
+        where = "/".join(str(p) for p in path) or "(top level)"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            for key in (k for k in error.instance if k not in known):
+                name = str(key) if len(str(key)) <= 40 else str(key)[:37] + "..."
+                errors.append(fail(f"{where}: unknown key {name!r}", [*path, key]))
+        else:
+            errors.append(fail(f"{where}: {_schema_message(error)}", path))
+    match = data.get("match")
+    for key in ("any", "all", "exclude", "nearby") if isinstance(match, dict) else ():
+        for index, item in enumerate(match[key] if isinstance(match.get(key), list) else ()):
+            spec = {"pattern": item} if isinstance(item, str) else item
+            if isinstance(spec, dict) and isinstance(spec.get("pattern"), str):
+                try:
+                    _compile(spec["pattern"], spec.get("ignore_case") is True, fail, ("match", key, index))
+                except RuleError as error:
+                    errors.append(error)
+    for name in ("summary", "remediation"):
+        if isinstance(data.get(name), str):
+            import jinja2
+
+            from analyzer.rules.templates import compile_template
+
+            try:
+                compile_template(data[name])
+            except jinja2.TemplateSyntaxError as exc:
+                errors.append(_template_error(name, exc, source, lines, rule_id))
+    return _unique(errors)
+
+
+def _template_error(name: str, exc: Any, source: str, lines: Mapping[tuple[Any, ...], int], rule_id: str | None) -> RuleTemplateError:
+    """The error for template ``name`` (``summary``/``remediation``), at its line in the file."""
+    start = _line_of(lines, (name,)) or 0
+    # ``summary: |`` puts the text one line below the key.
+    line = start + (exc.lineno or 1) if start else None
+    return RuleTemplateError(f"{name}: template error: {exc.message}", Location(source, line, rule_id))
+
+
+def _unique(errors: list[RuleError]) -> list[RuleError]:
+    """``errors`` without repeats (same kind, message and location), in order."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for error in errors:
+        key = (type(error), error.message, error.location)
+        if key not in seen:
+            seen.add(key)
+            out.append(error)
+    return out
 
 
 def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], int], fail: Any, rule_id: Any, trusted: bool) -> Rule:
@@ -248,10 +321,7 @@ def _build(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...], in
         try:
             templates[name] = compile_template(data[name])
         except jinja2.TemplateSyntaxError as exc:
-            start = _line_of(lines, (name,)) or 0
-            # ``summary: |`` puts the text one line below the key.
-            line = start + (exc.lineno or 1) if start else None
-            raise RuleError(f"{name}: template error: {exc.message}", Location(source, line, rule_id)) from None
+            raise _template_error(name, exc, source, lines, rule_id) from None
 
     return Rule(
         id=RuleId(data["id"]),
@@ -282,12 +352,13 @@ def _compile(pattern: str, ignore_case: bool, fail: Any, path: tuple[Any, ...], 
     try:
         return regex.compile(pattern, flags)
     except regex.error as exc:
-        raise fail(f"pattern does not compile: {exc}: {pattern!r}", path) from None
+        raise fail(f"pattern does not compile: {exc}: {pattern!r}", path, RulePatternError) from None
     except (KeyError, ValueError):  # regex's error for (?V1) against VERSION0 (KeyError before 2025)
         raise fail(
             f"pattern does not compile: rule patterns use regex's VERSION0 syntax, so the inline flag (?V1) "
             f"is not supported (full case folding is (?f)): {pattern!r}",
             path,
+            RulePatternError,
         ) from None
 
 
@@ -398,13 +469,13 @@ def load_rule_file(path: Path) -> Rule:
     """
     try:
         if path.stat().st_size > MAX_RULE_FILE_BYTES:
-            raise RuleError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(str(path)))
+            raise RuleFileError(f"rule file is larger than {MAX_RULE_FILE_BYTES // 1024} KiB: refused", Location(str(path)))
         content = path.read_bytes()
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError(f"cannot read rule file: not UTF-8 (byte {exc.start})", Location(str(path))) from None
+        raise RuleFileError(f"cannot read rule file: not UTF-8 (byte {exc.start})", Location(str(path))) from None
     except OSError as exc:
-        raise RuleError(f"cannot read rule file: {exc.strerror or exc}", Location(str(path))) from None
+        raise RuleFileError(f"cannot read rule file: {exc.strerror or exc}", Location(str(path))) from None
     cached = _rule_cache_path(content)
     if cached is not None:
         try:
@@ -466,13 +537,13 @@ def check_rule_file(path: Path, directory: Path) -> None:
         target = path.resolve(strict=True)
         inside = target.is_relative_to(directory.resolve(strict=True))
     except (OSError, RuntimeError):
-        raise RuleError("rule file cannot be resolved (a broken or looping link): refused", Location(str(path))) from None
+        raise RuleFileError("rule file cannot be resolved (a broken or looping link): refused", Location(str(path))) from None
     if not inside:
-        raise RuleError(f"rule file is a link to a file outside {directory}: refused", Location(str(path)))
+        raise RuleFileError(f"rule file is a link to a file outside {directory}: refused", Location(str(path)))
     import stat
 
     if not stat.S_ISREG(target.stat().st_mode):
-        raise RuleError("rule file is not a regular file: refused", Location(str(path)))
+        raise RuleFileError("rule file is not a regular file: refused", Location(str(path)))
 
 
 def load_rules(

@@ -267,9 +267,15 @@ def _line_tracer(frame: Any, event: str, arg: Any) -> Any:
     return _line_tracer
 
 
+def parse_template(text: str) -> jinja2.nodes.Template:
+    """The syntax tree of a rule template, as the renderer sees it (for ``rules lint``);
+    raises ``jinja2.TemplateSyntaxError`` when it is invalid."""
+    return _ENV.parse(_keep_inline_newlines(text))
+
+
 def undeclared_names(text: str) -> set[str]:
     """Names a template reads that it does not define itself (for ``rules lint``)."""
-    return set(jinja2.meta.find_undeclared_variables(_ENV.parse(_keep_inline_newlines(text))))
+    return set(jinja2.meta.find_undeclared_variables(parse_template(text)))
 
 
 BUILTIN_NAMES = frozenset(_ENV.globals)
@@ -280,5 +286,5 @@ def assigned_names(text: str) -> set[str]:
     """Names a template assigns itself (``{% set %}``, ``{% for %}``), even in one branch only."""
     import jinja2.nodes
 
-    tree = _ENV.parse(_keep_inline_newlines(text))
+    tree = parse_template(text)
     return {node.name for node in tree.find_all(jinja2.nodes.Name) if node.ctx == "store"}

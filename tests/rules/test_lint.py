@@ -45,7 +45,7 @@ def test_good_rule_is_clean(tmp_path):
     ("change", "expected"),
     [
         (("title: My rule title", "title: [unclosed"), "my-rule.yaml:3: [yaml] -: YAML syntax error: expected ',' or ']', but got ':'"),
-        (("summary:", "sumary:"), "my-rule.yaml:8: [schema] my-rule: (top level): unknown key 'sumary'"),
+        (("severity: error", "severity: fatal"), "my-rule.yaml:3: [schema] my-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']"),
         (("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+'"), "my-rule.yaml:7: [regex] my-rule: pattern does not compile: missing ) at position 17: 'boom (?P<what>\\\\w+'"),
         (("Fix the {{ what }}.", "Fix the {% if what %}."), "my-rule.yaml:10: [template] my-rule: remediation: template error: Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."),
     ],
@@ -59,6 +59,7 @@ def test_every_file_is_reported_not_only_the_first(tmp_path):
     (tmp_path / "a-rule.yaml").write_text(GOOD.replace("my-rule", "a-rule").replace("severity: error", "severity: fatal"))
     assert lint(tmp_path, GOOD.replace("summary:", "sumary:")) == [
         "a-rule.yaml:3: [schema] a-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
+        "my-rule.yaml:1: [schema] my-rule: (top level): 'summary' is a required property",
         "my-rule.yaml:8: [schema] my-rule: (top level): unknown key 'sumary'",
     ]
 
@@ -222,6 +223,7 @@ def test_cli_lint_json(tmp_path, monkeypatch):
                 "check": "schema",
                 "message": "severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
                 "severity": "error",
+                "kind": "RuleSchemaError",
             }
         ],
         "summary": {"files": 1, "errors": 1, "warnings": 0},
@@ -239,3 +241,162 @@ def test_shipped_pack_has_no_lint_error():
     code, out, err = run(["rules", "lint", "--format", "json"])
     assert code == 0
     assert [p for p in json.loads(out)["problems"] if p["severity"] == "error"] == []
+
+
+def test_every_problem_of_one_file_in_one_pass(tmp_path):
+    """A file with six problems of five kinds: each is reported, with its own line, in one run."""
+    text = (
+        GOOD.replace("severity: error", "severity: fatal")
+        .replace("category: custom", "category: custom\ncolour: red")
+        .replace("'boom (?P<what>\\w+)'", "'boom (?P<what>\\w+)'\n    - 'oops (?P<code>\\d+'")
+        .replace("Boom {{ what }} in {{ phase }}.", "Boom {{ what }} {{ code }} in {% if phase %}.")
+        .replace("Fix the {{ what }}.", "Fix the {{ what }} of {{ build.service_rol }}.")
+        .replace("#troubleshooting-x", "")
+    )
+    assert lint(tmp_path, text) == [
+        "my-rule.yaml:3: [schema] my-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
+        "my-rule.yaml:5: [schema] my-rule: (top level): unknown key 'colour'",
+        "my-rule.yaml:9: [regex] my-rule: pattern does not compile: missing ) at position 17: 'oops (?P<code>\\\\d+'",
+        "my-rule.yaml:11: [template] my-rule: summary: template error: Unexpected end of template. Jinja was "
+        "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be "
+        "closed is 'if'.",
+        "my-rule.yaml:12: [build-attribute] my-rule: remediation reads 'build.service_rol', which the build "
+        "record does not have; it would render empty (did you mean 'build.service_role'?)",
+        "my-rule.yaml:15: [reference] my-rule: warning: links the whole CodeBuild troubleshooting page: add the "
+        "#anchor of the entry",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("template", "name", "hint"),
+    [
+        ("{{ build.service_rol }}", "service_rol", " (did you mean 'build.service_role'?)"),
+        ("{{ build['imag'] }}", "imag", " (did you mean 'build.image'?)"),
+        ('{{ build.get("timeout_minutes", 60) }}', "timeout_minutes", ""),
+        ("{% if build.privileged %}on{% endif %}", "privileged", " (did you mean 'build.privileged_mode'?)"),
+    ],
+    ids=["attribute", "item", "get", "in-if"],
+)
+def test_unknown_build_attribute(tmp_path, template, name, hint):
+    text = GOOD.replace("Fix the {{ what }}.", f"Fix the {{{{ what }}}}.\n  {template}")
+    assert lint(tmp_path, text) == [
+        f"my-rule.yaml:11: [build-attribute] my-rule: remediation reads 'build.{name}', which the build record "
+        f"does not have; it would render empty{hint}"
+    ]
+
+
+def test_known_build_attributes_and_text_are_not_flagged(tmp_path):
+    text = GOOD.replace(
+        "Fix the {{ what }}.",
+        "Fix the {{ what }} of {{ build.service_role }} on {{ build['image'] }} ({{ build.get('compute_type') }},"
+        " {{ build.project | default('') }}, {{ build.console_url }}) at codebuild.amazonaws.com, build.html.",
+    )
+    assert lint(tmp_path, text) == []
+
+
+def test_build_attributes_are_the_build_records_keys():
+    from analyzer.models import Build, BuildId
+    from analyzer.rules.lint import build_attributes
+
+    names = build_attributes()
+    assert {"service_role", "image", "project", "compute_type", "region", "account", "log_group"} <= names
+    assert "timeout_minutes" not in names  # a Build field, but not handed to templates (to_dict)
+    assert set(Build(build_id=BuildId("p:1")).to_dict()) <= names
+
+
+def test_a_group_around_or_inside_a_used_group_is_shown_with_it(tmp_path):
+    pattern = "'(?P<uri>s3://(?P<bucket>[^/ ]+)/(?P<key>\\S+)) failed (?P<code>\\d+)'"
+    text = GOOD.replace("'boom (?P<what>\\w+)'", pattern).replace("{{ what }}", "{{ bucket }}")
+    # uri holds bucket (shown); key is beside bucket, not inside it, and code stands alone.
+    assert lint(tmp_path, text) == [
+        "my-rule.yaml:7: [unused-capture] my-rule: warning: group 'code' is captured but no template uses it",
+        "my-rule.yaml:7: [unused-capture] my-rule: warning: group 'key' is captured but no template uses it",
+    ]
+    assert lint(tmp_path, text.replace("{{ bucket }}", "{{ uri }} {{ code }}")) == []
+
+
+def test_group_spans():
+    from analyzer.rules.lint import group_spans
+
+    pattern = r"(?P<a>x(?<b>y)[(]\()(?<=z)(?P<a>w)(?P<c>open"
+    assert group_spans(pattern) == {"a": [(0, 20), (26, 34)], "b": [(7, 14)], "c": [(34, 44)]}
+
+
+def test_problems_are_typed_errors(tmp_path):
+    from analyzer.errors import RuleError, RuleFileError, RulePatternError, RuleSchemaError, RuleTemplateError
+    from analyzer.rules.lint import KINDS, UnknownBuildAttribute, UnusedCapture
+
+    text = GOOD.replace("Fix the {{ what }}.", "Fix {{ build.imag }}.")
+    (tmp_path / "my-rule.yaml").write_text(text, encoding="utf-8")
+    (problem,) = lint_paths([tmp_path])[0]
+    assert problem.kind is UnknownBuildAttribute
+    error = problem.to_error()
+    assert isinstance(error, UnknownBuildAttribute) and isinstance(error, RuleError)
+    assert str(error) == (
+        f"{tmp_path}/my-rule.yaml:10 (rule my-rule): invalid rule: remediation reads 'build.imag', which the "
+        "build record does not have; it would render empty (did you mean 'build.image'?)"
+    )
+    assert KINDS["yaml"] is RuleFileError and KINDS["schema"] is RuleSchemaError
+    assert KINDS["regex"] is RulePatternError and KINDS["template"] is RuleTemplateError
+    assert UnusedCapture.severity == "warning" and CHECKS["unused-capture"] == "warning"
+    assert len(KINDS) == len(set(KINDS.values())) == 12
+
+
+def test_loader_raises_typed_errors(tmp_path):
+    from analyzer.errors import RuleFileError, RulePatternError, RuleSchemaError, RuleTemplateError
+    from analyzer.rules.loader import load_rule_file, rule_from_dict
+
+    data = {
+        "id": "my-rule", "title": "A title", "severity": "error", "category": "c",
+        "match": {"any": ["boom"]}, "summary": "s", "remediation": "r",
+    }  # fmt: skip
+    rule_from_dict(data)
+    with pytest.raises(RuleSchemaError, match="severity: 'fatal' is not one of"):
+        rule_from_dict({**data, "severity": "fatal"})
+    with pytest.raises(RulePatternError, match="pattern does not compile: missing \\)"):
+        rule_from_dict({**data, "match": {"any": ["(boom"]}})
+    with pytest.raises(RuleTemplateError, match="summary: template error"):
+        rule_from_dict({**data, "summary": "{% if x %}"})
+    (tmp_path / "bad.yaml").write_text("id: [", encoding="utf-8")
+    with pytest.raises(RuleFileError, match="YAML syntax error"):
+        load_rule_file(tmp_path / "bad.yaml")
+
+
+def test_rule_errors_collects_every_error_the_loader_stops_at():
+    from analyzer.rules.loader import rule_errors
+
+    data = {
+        "id": "my-rule", "title": "A title", "severity": "fatal", "category": "c", "colour": 1, "size": 2,
+        "match": {"any": ["(boom", {"pattern": "ok"}, {"pattern": "[x"}]}, "summary": "{{", "remediation": "r",
+    }  # fmt: skip
+    assert [(type(e).__name__, e.message) for e in rule_errors(data)] == [
+        ("RuleSchemaError", "(top level): unknown key 'colour'"),
+        ("RuleSchemaError", "(top level): unknown key 'size'"),
+        ("RuleSchemaError", "severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']"),
+        ("RulePatternError", "pattern does not compile: missing ) at position 5: '(boom'"),
+        ("RulePatternError", "pattern does not compile: unterminated character set at position 2: '[x'"),
+        ("RuleTemplateError", "summary: template error: unexpected 'end of template'"),
+    ]
+    clean = {k: v for k, v in data.items() if k not in ("colour", "size")}
+    assert rule_errors({**clean, "severity": "error", "match": {"any": ["ok"]}, "summary": "s"}) == []
+
+
+def test_cli_lint_rules_dir_reports_the_teams_files_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rules = tmp_path / "team"
+    rules.mkdir()
+    (rules / "my-rule.yaml").write_text(GOOD.replace("Fix the {{ what }}.", "Fix {{ wher }}."))
+    code, out, err = run(["rules", "lint", "--rules-dir", "team"])
+    assert (code, err) == (1, "1 rule file checked: 1 error, 0 warnings\n")
+    assert out.startswith("team/my-rule.yaml:9: [undefined-capture] my-rule:") and out.count("\n") == 1
+    from analyzer.rules import default_rules_dir
+    from analyzer.rules.loader import rule_files
+
+    shipped = len(rule_files(default_rules_dir()))
+    code, out, err = run(["rules", "lint", "--rules-dir", "team", "--include-default-rules"])
+    assert code == 1 and err.startswith(f"{shipped + 1} rule files checked: 1 error, ")
+    assert run(["rules", "lint", "--rules-dir", "team", "--include-default-rules", "--no-default-rules"]) == (
+        2,
+        "",
+        "codebuild-doctor: error: --include-default-rules and --no-default-rules exclude each other\n",
+    )
