@@ -235,12 +235,13 @@ def test_cli_lint_missing_path_is_a_usage_error(tmp_path, monkeypatch):
     assert run(["rules", "lint", "nope"]) == (2, "", "codebuild-doctor: error: no such file or directory: nope\n")
 
 
-def test_shipped_pack_has_no_lint_error():
+def test_shipped_pack_is_clean_under_strict():
+    """Issue 14: ``rules lint --strict`` passes on the shipped pack (no error and no warning)."""
     import json
 
-    code, out, err = run(["rules", "lint", "--format", "json"])
-    assert code == 0
-    assert [p for p in json.loads(out)["problems"] if p["severity"] == "error"] == []
+    code, out, err = run(["rules", "lint", "--strict", "--format", "json"])
+    assert [f"{p['path']}:{p['line']}: [{p['check']}] {p['message']}" for p in json.loads(out)["problems"]] == []
+    assert code == 0 and err.endswith(" rule files checked: 0 errors, 0 warnings\n")
 
 
 def test_every_problem_of_one_file_in_one_pass(tmp_path):
