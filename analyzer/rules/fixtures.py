@@ -19,6 +19,7 @@ suite and, later, the ``codebuild-doctor rules test`` command.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +128,30 @@ def load_expected(directory: Path) -> dict[str, list[dict[str, Any]]]:
 def dump_expected(results: dict[str, list[dict[str, Any]]]) -> str:
     """Serialise expected results stably (sorted stems, one finding per line block)."""
     return json.dumps(dict(sorted(results.items())), indent=2, ensure_ascii=False) + "\n"
+
+
+PROVENANCE_FILE = "README.md"
+"""The file in a rule's fixture folder that names, per case, the public report its wording comes from."""
+
+_CASE_NAME = re.compile(r"\b(?:positive|negative)-[\w.-]*\w")
+_URL = re.compile(r"https?://[^\s)>`\]\"']+")
+
+
+def case_sources(directory: Path) -> dict[str, tuple[str, ...]]:
+    """Each case stem the folder's ``README.md`` names, with the ``http(s)`` URLs of its bullet.
+
+    The README is a list (``- `positive-x.log`: ... https://github.com/o/r/issues/1``); a
+    bullet may name several cases and run over several lines. A case the README does not
+    name, or names in a bullet without a URL, has no source. No README: ``{}``.
+    """
+    path = Path(directory) / PROVENANCE_FILE
+    if not path.is_file():
+        return {}
+    sources: dict[str, list[str]] = {}
+    for bullet in re.split(r"(?m)^- ", path.read_text(encoding="utf-8"))[1:]:
+        urls = [url.rstrip(".,;:") for url in _URL.findall(bullet)]
+        for name in _CASE_NAME.findall(bullet):
+            stem = re.sub(r"\.(?:log|json)$", "", name)
+            sources.setdefault(stem, [])
+            sources[stem] += [url for url in urls if url not in sources[stem]]
+    return {stem: tuple(urls) for stem, urls in sources.items()}
