@@ -77,7 +77,8 @@ FIRES = [
     ("no-space-left-on-device", "OSError: [Errno 28] No space left on device: '/tmp/pip-unpack-x/torch.whl'"),
     ("no-space-left-on-device", "npm ERR! nospc ENOSPC: no space left on device, write"),
     ("no-space-left-on-device", "System.IO.IOException: There is not enough space on the disk."),
-    ("ecr-get-login-removed", "Invalid choice: 'get-login', maybe you meant:"),
+    # CLI v2 never names get-login in its error (it suggests only 80%-alike names): the agent's line does.
+    ("ecr-get-login-removed", "[Container] 2024/06/05 02:04:08.791520 Command did not exit successfully $(aws ecr get-login --no-include-email --region us-east-1) exit status 252"),
     ("ecr-get-login-removed", "Unknown options: --no-include-email"),
     ("ecr-login-denied", "An error occurred (AccessDeniedException) when calling the GetAuthorizationToken operation: User: arn:aws:sts::123456789012:assumed-role/cb-role/AWSCodeBuild-1 is not authorized to perform: ecr:GetAuthorizationToken on resource: *"),
     ("ecr-repository-not-found", "name unknown: The repository with name 'api' does not exist in the registry with id '123456789012'"),
