@@ -8,7 +8,7 @@ with zero ``GetLogEvents`` calls: the cache keeps raw logs, never diagnoses.
 
 - One SQLite file, ``cache.sqlite3``, in WAL mode; each build's write is one
   transaction, so a scan killed half-way leaves a usable cache.
-- Logs are stored zlib-compressed. A missing log (``LogsNotFound``: expired,
+- Logs are stored zlib-compressed, in rows of 1 MiB of the compressed stream. A missing log (``LogsNotFound``: expired,
   never written) is remembered too, so it is not asked for again; access denied
   and throttling are not (they may pass).
 - A corrupt file, or one of another schema version, is detected when opened
@@ -39,8 +39,10 @@ from typing import Any
 from analyzer.errors import LogsNotFound, SourceError
 from analyzer.sources.base import LogSource
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped when the tables change; a file of another version is rebuilt."""
+PIECE_BYTES = 1 << 20
+"""A cached log's compressed stream is stored in rows of this many bytes (see :meth:`BuildCache.get_log`)."""
 FILE_NAME = "cache.sqlite3"
 ENV_DIR = "CODEBUILD_DOCTOR_CACHE_DIR"
 DEFAULT_MAX_MB = 500
@@ -57,11 +59,16 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS logs (
     build_key TEXT PRIMARY KEY,    -- build ARN, else build id
     source TEXT NOT NULL,          -- where the log came from, e.g. cloudwatch:<group>/<stream>
-    data BLOB,                     -- zlib(log bytes); NULL when the log is missing
-    missing TEXT,                  -- the LogsNotFound message when the log is missing
+    missing TEXT,                  -- the LogsNotFound message when the log is missing (no pieces)
     raw_bytes INTEGER NOT NULL,
     stored_bytes INTEGER NOT NULL,
     last_used REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_pieces (
+    build_key TEXT NOT NULL,
+    seq INTEGER NOT NULL,          -- 0, 1, 2...: the pieces of one zlib stream, in order
+    data BLOB NOT NULL,            -- at most PIECE_BYTES of it
+    PRIMARY KEY (build_key, seq)
 );
 CREATE INDEX IF NOT EXISTS logs_lru ON logs (last_used);
 """
@@ -262,58 +269,56 @@ class BuildCache:
     def get_log(self, key: str) -> tuple[Iterator[bytes] | None, str | None, str] | None:
         """``(the log's chunks or None, missing message or None, source)`` for ``key``, or ``None``.
 
-        Only the compressed entry is held; the chunks are decompressed in pieces of at most
-        :data:`~analyzer.sources.base.CHUNK_SIZE` as they are read (a 1 GB log is never whole
-        in memory). A damaged entry raises :class:`~analyzer.errors.TransportError` while read.
+        The compressed log is read one stored piece (:data:`PIECE_BYTES`) at a time and
+        decompressed in pieces of at most :data:`~analyzer.sources.base.CHUNK_SIZE`, so a
+        1 GB log is never whole in memory. A damaged entry raises
+        :class:`~analyzer.errors.TransportError` while read.
         """
         with self._lock:
             if self._db is None:
                 return None
             try:
-                row = self._db.execute(
-                    "SELECT rowid, data IS NULL, missing, source FROM logs WHERE build_key=?", (key,)
-                ).fetchone()
+                row = self._db.execute("SELECT missing, source FROM logs WHERE build_key=?", (key,)).fetchone()
                 if row is None:
                     self.misses += 1
                     return None
+                # A small row of its own: updating it never rewrites the log (a 1 GB log's
+                # row used to be read and written whole by this one UPDATE).
                 self._db.execute("UPDATE logs SET last_used=? WHERE build_key=?", (time.time(), key))
             except sqlite3.Error as exc:
                 self._failed(exc)
                 return None
-        rowid, absent, missing, source = row
+        missing, source = row
         self.hits += 1
-        return (None if absent else _inflate(self._blob_pieces(rowid), key)), missing, source
+        return (None if missing is not None else _inflate(self._pieces(key), key)), missing, source
 
-    def _blob_pieces(self, rowid: int) -> Iterator[bytes]:
-        """The compressed entry of ``rowid``, read 1 MiB at a time (SQLite's incremental blob I/O)."""
-        offset = 0
+    def _pieces(self, key: str) -> Iterator[bytes]:
+        """The stored pieces of ``key``'s compressed log, in order, one query each (the lock is not held between)."""
+        seq = 0
         while True:
             with self._lock:
                 if self._db is None:
                     raise sqlite3.OperationalError("the cache was closed")
-                with self._db.blobopen("logs", "data", rowid, readonly=True) as blob:
-                    blob.seek(offset)
-                    piece = blob.read(1 << 20)
-            if not piece:
-                return
-            offset += len(piece)
-            yield piece
+                row = self._db.execute(
+                    "SELECT data FROM log_pieces WHERE build_key=? AND seq=?", (key, seq)
+                ).fetchone()
+            if row is None:
+                return  # the end, or evicted meanwhile: _inflate then finds the stream unfinished
+            seq += 1
+            yield row[0]
 
     def put_log(self, key: str, source: str, data: bytes | None, missing: str | None = None) -> None:
-        """Store a whole log (or the fact it is missing) in one transaction, then evict to the cap."""
+        """Store a whole log (or the fact it is missing, ``data`` None) in one transaction, then evict to the cap."""
         import io
 
-        if data is None:
-            self._store(key, source, None, 0, missing)
-            return
-        spool = io.BytesIO(zlib.compress(data, 6))
-        self._store(key, source, spool, len(data), None)
+        spool = None if data is None else io.BytesIO(zlib.compress(data, 6))
+        self._store(key, source, spool, len(data or b""), None if data is not None else missing)
 
     def put_log_file(self, key: str, source: str, compressed: Any, raw_bytes: int) -> None:
         """Store a log already zlib-compressed into the file object ``compressed`` (at its end).
 
-        Written into the database in pieces (SQLite's incremental blob I/O), so storing a
-        1 GB log never holds it, nor its compressed form, whole in memory.
+        Copied into the database :data:`PIECE_BYTES` at a time, so storing a 1 GB log never
+        holds it, nor its compressed form, whole in memory.
         """
         self._store(key, source, compressed, raw_bytes, None)
 
@@ -324,19 +329,26 @@ class BuildCache:
                 return
             try:
                 with self._transaction():
+                    self._delete(key)
                     self._db.execute(
-                        "INSERT OR REPLACE INTO logs VALUES (?, ?, " + ("zeroblob(?)" if compressed is not None else "?") + ", ?, ?, ?, ?)",
-                        (key, source, size if compressed is not None else None, missing, raw_bytes, size, time.time()),
+                        "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, source, missing, raw_bytes, size, time.time()),
                     )
                     if compressed is not None:
                         compressed.seek(0)
-                        rowid = self._db.execute("SELECT rowid FROM logs WHERE build_key=?", (key,)).fetchone()[0]
-                        with self._db.blobopen("logs", "data", rowid) as blob:
-                            while piece := compressed.read(1 << 20):
-                                blob.write(piece)
+                        seq = 0
+                        while piece := compressed.read(PIECE_BYTES):
+                            self._db.execute("INSERT INTO log_pieces VALUES (?, ?, ?)", (key, seq, piece))
+                            seq += 1
                     self._evict()
             except sqlite3.Error as exc:
                 self._failed(exc)
+
+    def _delete(self, key: str) -> None:
+        """Delete ``key``'s log entry and its pieces (lock held, inside a transaction)."""
+        assert self._db is not None
+        self._db.execute("DELETE FROM log_pieces WHERE build_key=?", (key,))
+        self._db.execute("DELETE FROM logs WHERE build_key=?", (key,))
 
     def forget(self, key: str) -> None:
         """Drop the log entry of ``key`` (a damaged one)."""
@@ -345,7 +357,7 @@ class BuildCache:
                 return
             try:
                 with self._transaction():
-                    self._db.execute("DELETE FROM logs WHERE build_key=?", (key,))
+                    self._delete(key)
             except sqlite3.Error as exc:
                 self._failed(exc)
 
@@ -356,11 +368,11 @@ class BuildCache:
         if total <= self.max_bytes:
             return
         for key, size in self._db.execute(
-            "SELECT build_key, stored_bytes FROM logs WHERE data IS NOT NULL ORDER BY last_used, build_key"
+            "SELECT build_key, stored_bytes FROM logs WHERE missing IS NULL ORDER BY last_used, build_key"
         ).fetchall():
             if total <= self.max_bytes:
                 break
-            self._db.execute("DELETE FROM logs WHERE build_key=?", (key,))
+            self._delete(key)
             total -= size
             self.evicted += 1
 

@@ -44,7 +44,7 @@ def test_logs_are_read_once_and_missing_logs_remembered(tmp_path: Path) -> None:
         except LogsNotFound as exc:
             assert (exc.message, exc.tip) == ("log stream s not found in log group /g", "expired?")
     assert gone.reads == 1 and warnings == []
-    stored = sqlite3.connect(tmp_path / "cache.sqlite3").execute("SELECT data FROM logs WHERE build_key='k1'").fetchone()[0]
+    stored = sqlite3.connect(tmp_path / "cache.sqlite3").execute("SELECT data FROM log_pieces WHERE build_key='k1'").fetchone()[0]
     assert stored != b"line 1\nline 2\n"  # compressed
     assert sqlite3.connect(tmp_path / "cache.sqlite3").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -58,7 +58,7 @@ def test_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
     warnings: list[str] = []
     cache = BuildCache(tmp_path, warn=warnings.append)
     assert cache.enabled and len(warnings) == 1
-    assert warnings[0] == f"cache file {tmp_path / 'cache.sqlite3'} is unusable (schema version 0, expected 1); rebuilding it empty"
+    assert warnings[0] == f"cache file {tmp_path / 'cache.sqlite3'} is unusable (schema version 0, expected 2); rebuilding it empty"
 
 
 def test_least_recently_used_logs_are_evicted(tmp_path: Path) -> None:
@@ -251,9 +251,29 @@ def test_a_damaged_log_entry_is_dropped_and_read_again(tmp_path: Path) -> None:
     inner = _Source(b"line 1\nline 2\n" * 1000)
     list(CachedSource(inner, cache, "k").chunks())
     db = sqlite3.connect(tmp_path / "cache.sqlite3")
-    db.execute("UPDATE logs SET data=? WHERE build_key='k'", (b"not zlib at all",))
+    db.execute("UPDATE log_pieces SET data=? WHERE build_key='k'", (b"not zlib at all",))
     db.commit()
     with pytest.raises(TransportError, match="damaged log entry"):
         list(CachedSource(inner, cache, "k").chunks())
     assert b"".join(CachedSource(inner, cache, "k").chunks()) == b"line 1\nline 2\n" * 1000
     assert inner.reads == 2
+
+
+def test_a_log_is_stored_and_read_in_bounded_pieces(tmp_path: Path) -> None:
+    """A cached log lives in rows of at most PIECE_BYTES (its own table): neither storing it nor
+    marking it used (``last_used``) reads or writes one row holding the whole log."""
+    from analyzer.cache import PIECE_BYTES
+
+    data = os.urandom(3 * PIECE_BYTES + 12345)  # random: the compressed stream is as long
+    cache = BuildCache(tmp_path)
+    inner = _Source(data)
+    assert b"".join(CachedSource(inner, cache, "big").chunks()) == data
+    db = sqlite3.connect(tmp_path / "cache.sqlite3")
+    sizes = [row[0] for row in db.execute("SELECT length(data) FROM log_pieces WHERE build_key='big' ORDER BY seq")]
+    assert len(sizes) == 4 and max(sizes) == PIECE_BYTES and sum(sizes) > len(data)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(logs)")]
+    assert columns == ["build_key", "source", "missing", "raw_bytes", "stored_bytes", "last_used"]
+    again = CachedSource(inner, cache, "big")
+    assert b"".join(again.chunks()) == data and again.from_cache and inner.reads == 1
+    cache.forget("big")
+    assert db.execute("SELECT COUNT(*) FROM log_pieces").fetchone()[0] == 0
