@@ -151,9 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
         + EXIT_CODES_HELP,
         formatter_class=_HelpFormatter,
     )
-    source = diagnose.add_mutually_exclusive_group()
-    source.add_argument("--build-id", metavar="ID", help="build id (project:uuid) or build ARN")
-    source.add_argument(
+    diagnose.add_argument(
+        "--build-id",
+        metavar="ID",
+        help="build id (project:uuid) or build ARN; with --build-record, the build to take from that file "
+        "(nothing is fetched from AWS)",
+    )
+    diagnose.add_argument(
         "--log-file", metavar="PATH", help="a saved build log, plain or .gz; '-' reads standard input"
     )
     diagnose.add_argument(
@@ -161,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         type=Path,
         help="the build's record as JSON (aws codebuild batch-get-builds output); with --log-file, or "
-        "alone to diagnose from the record (a build that failed before it wrote a log)",
+        "alone to diagnose from the record (a build that failed before it wrote a log); a file of "
+        "several builds needs --build-id to pick one",
     )
     diagnose.add_argument(
         "--baseline-log",
@@ -497,8 +502,13 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from analyzer import pipeline
     from analyzer.engine import EngineOptions, MatchOptions
 
-    if args.build_record is not None and args.build_id is not None:
-        raise ConfigError("--build-record goes with --log-file or alone (with --build-id the record is fetched)")
+    if args.build_id is not None and args.log_file is not None and args.build_record is None:
+        raise ConfigError(
+            "--build-id fetches the build's log from AWS: give --log-file with --build-record instead "
+            "(--build-id then picks the build in that file)"
+        )
+    # With --build-record, --build-id only picks a build in that file: nothing is fetched.
+    offline_id = args.build_id if args.build_record is not None else None
     if args.build_id is None and args.log_file is None and args.build_record is None:
         raise ConfigError("diagnose needs --build-id, --log-file or --build-record (see --help)")
     from analyzer.rules.compiled import load_prefilter
@@ -521,12 +531,13 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.log_file is not None:
         from analyzer.sources.file import FileSource
 
-        build = pipeline.load_build_record(args.build_record) if args.build_record else None
+        build = pipeline.load_build_record(args.build_record, offline_id) if args.build_record else None
         diagnosis = pipeline.diagnose_log(pack.rules, FileSource(args.log_file), build, options)
         if pipeline.EMPTY_LOG_NOTE in diagnosis.notes and not args.quiet:
             print(f"{PROG}: warning: {args.log_file}: {pipeline.EMPTY_LOG_NOTE}", file=stderr)
-    elif args.build_id is None:
-        diagnosis = pipeline.diagnose_record(pack.rules, pipeline.load_build_record(args.build_record), options)
+    elif args.build_record is not None:
+        record = pipeline.load_build_record(args.build_record, offline_id)
+        diagnosis = pipeline.diagnose_record(pack.rules, record, options)
     else:
         from analyzer.aws import AwsClients, AwsOptions
         from analyzer.sources.codebuild import normalise_build_id

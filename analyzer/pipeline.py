@@ -163,9 +163,10 @@ def diagnose_build_id(
 def load_build_record(path: Path, build_id: str | None = None) -> Build:
     """Read a build record saved as JSON: a ``BatchGetBuilds`` response or one ``builds[]`` element.
 
-    A response with several builds needs ``build_id`` to pick one. Raises
+    A response with several builds needs ``build_id`` (an id or ARN) to pick one. Raises
     :class:`SourceError` naming the file (and the member) when it cannot be read, parsed,
-    or has the wrong shape, and :class:`ConfigError` for several builds and no ``build_id``.
+    or has the wrong shape, and :class:`ConfigError` for several builds and no ``build_id``,
+    or a ``build_id`` the file does not hold (the error lists the builds it holds).
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -173,6 +174,10 @@ def load_build_record(path: Path, build_id: str | None = None) -> Build:
         raise SourceError(f"build record not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"cannot read build record {path}: {exc}") from None
+    if build_id is not None:
+        from analyzer.sources.codebuild import normalise_build_id
+
+        build_id = normalise_build_id(build_id)  # an ARN names the same build
     if isinstance(data, dict) and "builds" in data:
         builds = data["builds"]
         if not isinstance(builds, list):
@@ -182,12 +187,12 @@ def load_build_record(path: Path, build_id: str | None = None) -> Build:
         ids = [b.get("id") if isinstance(b, dict) else None for b in builds]
         if build_id is not None:
             if build_id not in ids:
-                raise SourceError(f"build record {path}: no build {build_id} in it (it has {_listed(ids)})")
+                raise ConfigError(f"build record {path}: no build {build_id} in it (it holds {_listed(ids)})")
             data = builds[ids.index(build_id)]
         elif len(builds) > 1:
             raise ConfigError(
                 f"build record {path} holds {len(builds)} builds ({_listed(ids)}): "
-                "save the one to diagnose (jq '.builds[N]' or aws codebuild batch-get-builds --ids <id>)"
+                "pick one with --build-id"
             )
         else:
             data = builds[0]
@@ -201,6 +206,8 @@ def load_build_record(path: Path, build_id: str | None = None) -> Build:
     problem = record_problem(data, f"build record {path}")
     if problem:
         raise SourceError(problem)
+    if build_id is not None and data.get("id") != build_id:
+        raise ConfigError(f"build record {path} is of build {data.get('id') or '(no id)'}, not {build_id}")
     return Build.from_api(data)
 
 

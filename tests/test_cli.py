@@ -218,11 +218,12 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown severity 'fatal' (expected one of: info, warning, error, critical)" in capsys.readouterr().err
 
 
-def test_build_record_does_not_go_with_build_id() -> None:
-    run = Run(["diagnose", "--build-id", "app:0f6c1a2b-1111", "--build-record", "x.json"])
+def test_build_id_and_a_log_file_need_the_record_file() -> None:
+    run = Run(["diagnose", "--build-id", "app:0f6c1a2b-1111", "--log-file", "x.log"])
     assert run.code == 2
     assert run.err == (
-        "codebuild-doctor: error: --build-record goes with --log-file or alone (with --build-id the record is fetched)\n"
+        "codebuild-doctor: error: --build-id fetches the build's log from AWS: give --log-file with "
+        "--build-record instead (--build-id then picks the build in that file)\n"
     )
 
 

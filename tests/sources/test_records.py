@@ -66,8 +66,66 @@ def test_several_builds_in_a_record_file_is_an_error_listing_them(tmp_path: Path
     out, err = io.StringIO(), io.StringIO()
     status = main(["diagnose", "--log-file", str(log), "--build-record", str(record)], stdout=out, stderr=err)
     assert status == 2
-    assert "holds 2 builds (app:00000000-aaaa, app:00000001-aaaa)" in err.getvalue()
+    assert err.getvalue() == (
+        f"codebuild-doctor: error: build record {record} holds 2 builds (app:00000000-aaaa, "
+        "app:00000001-aaaa): pick one with --build-id\n"
+    )
     assert out.getvalue() == ""
+
+
+def _two_builds(tmp_path: Path) -> Path:
+    """A BatchGetBuilds response of two builds: the first failed in BUILD, the second in PROVISIONING."""
+    first = {**GOOD, "id": "app:00000000-aaaa", "arn": "arn:aws:codebuild:us-east-1:123456789012:build/app:00000000-aaaa"}
+    second = {
+        **GOOD,
+        "id": "app:00000001-aaaa",
+        "phases": [
+            {"phaseType": "PROVISIONING", "phaseStatus": "FAILED", "contexts": [{
+                "statusCode": "CLIENT_ERROR",
+                "message": "CannotPullContainerError: toomanyrequests: You have reached your unauthenticated pull rate limit",
+            }]},
+        ],  # fmt: skip
+    }
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"builds": [first, second]}), encoding="utf-8")
+    return record
+
+
+@pytest.mark.parametrize("how", ["id", "arn"])
+def test_build_id_picks_a_build_of_a_record_file(tmp_path: Path, how: str) -> None:
+    record = _two_builds(tmp_path)
+    picked = "app:00000001-aaaa" if how == "id" else "arn:aws:codebuild:us-east-1:123456789012:build/app:00000001-aaaa"
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["diagnose", "--build-record", str(record), "--build-id", picked, "--format", "json"], stdout=out, stderr=err)
+    report = json.loads(out.getvalue())
+    assert report["build"]["build_id"] == "app:00000001-aaaa"
+    assert report["root_cause"] == "docker-hub-rate-limit"
+    assert status == 1 and err.getvalue() == ""
+    # With a log file: the log is diagnosed with the picked build's record (its phases).
+    log = tmp_path / "build.log"
+    log.write_text("hello\n", encoding="utf-8")
+    out = io.StringIO()
+    main(["diagnose", "--log-file", str(log), "--build-record", str(record), "--build-id", "app:00000000-aaaa",
+          "--format", "json"], stdout=out, stderr=io.StringIO())  # fmt: skip
+    assert json.loads(out.getvalue())["build"]["build_id"] == "app:00000000-aaaa"
+
+
+def test_a_build_id_the_record_file_does_not_hold_lists_the_builds(tmp_path: Path) -> None:
+    record = _two_builds(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["diagnose", "--build-record", str(record), "--build-id", "app:00000002-aaaa"], stdout=out, stderr=err)
+    assert status == 2 and out.getvalue() == ""
+    assert err.getvalue() == (
+        f"codebuild-doctor: error: build record {record}: no build app:00000002-aaaa in it "
+        "(it holds app:00000000-aaaa, app:00000001-aaaa)\n"
+    )
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(GOOD), encoding="utf-8")
+    err = io.StringIO()
+    assert main(["diagnose", "--build-record", str(single), "--build-id", "app:00000002-aaaa"], stdout=out, stderr=err) == 2
+    assert err.getvalue() == (
+        f"codebuild-doctor: error: build record {single} is of build {GOOD['id']}, not app:00000002-aaaa\n"
+    )
 
 
 def test_an_empty_log_file_name_is_not_a_directory(tmp_path: Path) -> None:
