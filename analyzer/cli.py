@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the log of a build of the same project that succeeded (plain or .gz): lines it also "
         "printed are not taken for the error of a failure no rule names",
     )
+    _add_budget_option(diagnose)
     _add_report_options(diagnose)
     _add_rules_options(diagnose)
     _add_aws_options(diagnose)
@@ -295,6 +296,27 @@ def _positive_number(text: str) -> float:
     return value
 
 
+def _time_budget(text: str) -> float | None:
+    """``--time-budget``: seconds (more than 0), or 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0: no limit), got {text}")
+    return value or None
+
+
+def _add_budget_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    from analyzer.sources.base import DEFAULT_BUDGET
+
+    parser.add_argument(
+        "--time-budget", type=_time_budget, default=DEFAULT_BUDGET, metavar="SECONDS",
+        help=f"time one build may take, its log read and matched (default: {DEFAULT_BUDGET:g}; 0: no limit); "
+        "past it the log is read no further and the report says so",
+    )  # fmt: skip
+
+
 def _at_least_one(text: str) -> int:
     value = _positive_int(text)
     if value < 1:
@@ -377,6 +399,7 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         "--cache-dir", type=Path, metavar="DIR",
         help="the cache directory (default: $CODEBUILD_DOCTOR_CACHE_DIR, else the user cache directory)",
     )  # fmt: skip
+    _add_budget_option(quotas)
     quotas.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     quotas.add_argument(
         "--cache-max-mb", type=_positive_number, default=500, metavar="MB",
@@ -528,11 +551,15 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         options = dataclasses.replace(options, baseline=baseline_shapes(FileSource(args.baseline_log).chunks()))
     failure = None
+    from analyzer.sources.base import Deadline
+
+    # The budget starts once the rules are loaded: it bounds the reading and matching of the log.
+    deadline = Deadline(args.time_budget) if args.time_budget else None
     if args.log_file is not None:
         from analyzer.sources.file import FileSource
 
         build = pipeline.load_build_record(args.build_record, offline_id) if args.build_record else None
-        diagnosis = pipeline.diagnose_log(pack.rules, FileSource(args.log_file), build, options)
+        diagnosis = pipeline.diagnose_log(pack.rules, FileSource(args.log_file), build, options, deadline)
         if pipeline.EMPTY_LOG_NOTE in diagnosis.notes and not args.quiet:
             print(f"{PROG}: warning: {args.log_file}: {pipeline.EMPTY_LOG_NOTE}", file=stderr)
     elif args.build_record is not None:
@@ -552,9 +579,11 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 f"--region {args.region} does not match the build ARN's Region {arn_region}"
             )
         clients = AwsClients(AwsOptions(args.profile, args.region or arn_region, args.endpoint_url))
-        diagnosis, failure = pipeline.diagnose_build_id(
-            pack.rules, build_id, clients.client("codebuild"), clients.client("logs"), clients.client("s3"), options
-        )
+        result = pipeline.diagnose_build_id(
+            pack.rules, build_id, clients.client("codebuild"), clients.client("logs"), clients.client("s3"), options,
+            deadline=deadline,
+        )  # fmt: skip
+        diagnosis, failure = result.diagnosis, result.failure
     _present(diagnosis, args, stdout)
     if not args.quiet and to_file(args.output):
         root = diagnosis.root_cause
@@ -605,6 +634,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         limit=args.limit,
         max_concurrency=args.max_concurrency,
         logs_rps=args.logs_rps,
+        time_budget=args.time_budget,
         engine=EngineOptions(match=MatchOptions(context_lines=args.context, redact=not args.no_redact)),
     )
     if options.since >= now:

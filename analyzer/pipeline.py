@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from analyzer import engine
 from analyzer.errors import ConfigError, LogsNotFound, SourceError
 from analyzer.models import Build, Diagnosis, Rule
-from analyzer.sources.base import BoundedLog, LogSource
+from analyzer.sources.base import BoundedLog, Deadline, LogSource
 
 
 def _peek(chunks: Iterator[bytes]) -> tuple[bytes | None, Iterator[bytes]]:
@@ -52,12 +52,14 @@ def diagnose_log(
     source: LogSource,
     build: Build | None = None,
     options: engine.EngineOptions | None = None,
+    deadline: Deadline | None = None,
 ) -> Diagnosis:
     """Diagnose a log from ``source`` (a file, stdin...) with an optional build record.
 
     An empty log is diagnosed (from the record, if any) with the note "the log is empty";
     a binary file (a NUL byte near its start, after gzip is undone) is refused with a
-    :class:`ConfigError` naming it: it is not a build log.
+    :class:`ConfigError` naming it: it is not a build log. Once ``deadline`` passes, the
+    log is read no further and the diagnosis of what was read says so in its notes.
     """
     first, chunks = _peek(source.chunks())
     if first is None:
@@ -68,7 +70,7 @@ def diagnose_log(
             f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
             "give the build's text log, plain or gzip"
         )
-    bounded = BoundedLog(chunks)
+    bounded = BoundedLog(chunks, deadline=deadline)
     diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, options=options)
     return _noting_cuts(diagnosis, bounded)
 
@@ -88,6 +90,20 @@ def diagnose_record(rules: Sequence[Rule], build: Build, options: engine.EngineO
     return engine.diagnose(rules, None, build, notes=["no log given: diagnosed from the build record only"], options=options)
 
 
+class BuildDiagnosis(NamedTuple):
+    """What :func:`diagnose_build` found, and how its log went (as data, not only as notes)."""
+
+    diagnosis: Diagnosis
+    failure: SourceError | None = None
+    """Why the log could not be read when it exists (access denied, throttling, a transport
+    error): the diagnosis is then from the record alone and says so in its notes."""
+    unread: tuple[str, ...] = ()
+    """Why no log was read, one reason per place tried (or why there was none to try); empty
+    when a log was read."""
+    timed_out: bool = False
+    """The time budget ran out while the log was read: the diagnosis is of its first part."""
+
+
 def diagnose_build(
     rules: Sequence[Rule],
     build: Build,
@@ -95,18 +111,23 @@ def diagnose_build(
     s3_client: Any = None,
     options: engine.EngineOptions | None = None,
     wrap_source: Callable[[LogSource], LogSource] | None = None,
-) -> tuple[Diagnosis, SourceError | None]:
+    deadline: Deadline | None = None,
+) -> BuildDiagnosis:
     """Diagnose a build from its record and its log (CloudWatch Logs, else S3).
 
-    Returns the diagnosis and, when the log could not be read for a reason other than
-    its absence (access denied, throttling), that error: the diagnosis is then made
-    from the record alone and says so in its notes. A missing log (expired, disabled,
-    never written) is a note, not an error. ``wrap_source`` wraps each log source
-    (``scan`` passes :class:`analyzer.cache.CachedSource`; the engine never knows).
+    When the log could not be read for a reason other than its absence (access denied,
+    throttling), the diagnosis is made from the record alone, says so in its notes, and
+    that error is the result's ``failure``. A missing log (expired, disabled, never
+    written) is a note, not an error. ``wrap_source`` wraps each log source (``scan``
+    passes :class:`analyzer.cache.CachedSource`; the engine never knows). Once
+    ``deadline`` passes, the log is read no further (``timed_out``) and no other place
+    is tried.
     """
     from analyzer.sources.codebuild import log_sources_for
 
-    sources, notes = log_sources_for(build, logs_client, s3_client)
+    sources, absent = log_sources_for(build, logs_client, s3_client)
+    unread: list[str] = [absent] if absent else []
+    notes = [f"{absent}; diagnosed from the build record"] if absent else []
     if build.status == "IN_PROGRESS":
         notes.insert(0, "the build is still in progress: its log and record may be incomplete")
     elif build.status == "SUCCEEDED":
@@ -115,27 +136,35 @@ def diagnose_build(
         sources = [wrap_source(source) for source in sources]
     failure: SourceError | None = None
     for source in sources:
+        if deadline is not None and deadline.passed():
+            note = f"log not read: {deadline.ran_out} before {source.description} was tried"
+            unread.append(note)
+            notes.append(note)
+            return BuildDiagnosis(engine.diagnose(rules, None, build, notes=notes, options=options), failure, tuple(unread), True)
         try:
             chunks = _primed(source)
         except LogsNotFound as exc:
-            notes.append(f"no log: {exc.message}; {exc.tip}" if exc.tip else f"no log: {exc.message}")
+            unread.append(f"no log: {exc.message}; {exc.tip}" if exc.tip else f"no log: {exc.message}")
+            notes.append(unread[-1])
             continue
         except SourceError as exc:
             failure = failure or exc
-            notes.append(f"log not read: {exc.message}")
+            unread.append(f"log not read: {exc.message}")
+            notes.append(unread[-1])
             continue
         try:
-            bounded = BoundedLog(chunks)
+            bounded = BoundedLog(chunks, deadline=deadline)
             diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, notes=notes, options=options)
-            return _noting_cuts(diagnosis, bounded), None
+            return BuildDiagnosis(_noting_cuts(diagnosis, bounded), None, (), bounded.timed_out)
         except SourceError as exc:
             # A later page failed (throttled, denied, expired mid-read): what was matched so far
             # is lost with the generator, so fall back like a failure on the first page.
             failure = failure or exc
-            notes.append(f"log not read: {exc.message}")
-    if sources and len(notes) == len(sources) and failure is None:
+            unread.append(f"log not read: {exc.message}")
+            notes.append(unread[-1])
+    if sources and failure is None:
         notes.append("diagnosed from the build record only")
-    return engine.diagnose(rules, None, build, notes=notes, options=options), failure
+    return BuildDiagnosis(engine.diagnose(rules, None, build, notes=notes, options=options), failure, tuple(unread))
 
 
 def diagnose_build_id(
@@ -146,7 +175,8 @@ def diagnose_build_id(
     s3_client: Any = None,
     options: engine.EngineOptions | None = None,
     wrap_source: Callable[[LogSource], LogSource] | None = None,
-) -> tuple[Diagnosis, SourceError | None]:
+    deadline: Deadline | None = None,
+) -> BuildDiagnosis:
     """``diagnose --build-id``: fetch the record (``BatchGetBuilds``), then :func:`diagnose_build`.
 
     ``build_id`` is a build id or build ARN. Raises :class:`~analyzer.errors.BuildNotFound`
@@ -157,7 +187,7 @@ def diagnose_build_id(
     from analyzer.sources.codebuild import fetch_build
 
     build, _record = fetch_build(codebuild_client, build_id)
-    return diagnose_build(rules, build, logs_client, s3_client, options, wrap_source)
+    return diagnose_build(rules, build, logs_client, s3_client, options, wrap_source, deadline)
 
 
 def load_build_record(path: Path, build_id: str | None = None) -> Build:

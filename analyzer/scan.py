@@ -44,6 +44,7 @@ from typing import Any
 
 from analyzer.errors import ConfigError, SourceError, Throttled, TransportError
 from analyzer.models import Build, BuildId, Diagnosis, Rule, ScanReport, SkippedBuild, _parse_time
+from analyzer.sources.base import DEFAULT_BUDGET, Deadline
 
 DEFAULT_STATUSES: tuple[str, ...] = ("FAILED", "FAULT", "TIMED_OUT")
 """Build statuses scanned by default: the builds that failed (``STOPPED`` was stopped by someone)."""
@@ -118,6 +119,11 @@ class ScanOptions:
     """Seconds before the first such try; doubled each time."""
     engine: Any = None
     """:class:`analyzer.engine.EngineOptions`, or ``None`` for the defaults."""
+    time_budget: float | None = DEFAULT_BUDGET
+    """Seconds one build may take (its log read and matched, retries included); ``None``: no limit.
+    A build past it is skipped with that reason, and the scan goes on."""
+    clock: Callable[[], float] = time.monotonic
+    """The clock the time budget is measured on (tests pass a fake one)."""
 
 
 class ScanObserver:
@@ -480,31 +486,38 @@ class _Worker:
             wrapped.append(cached)
             return cached
 
+        deadline = Deadline(self.options.time_budget, self.options.clock) if self.options.time_budget else None
         delay = self.options.throttle_backoff
+        out_of_time = ""
         for attempt in range(self.options.throttle_retries + 1):
             wrapped.clear()
-            diagnosis, failure = pipeline.diagnose_build(
-                self.rules, build, self.logs, self.s3, self.options.engine, wrap_source=wrap
+            result = pipeline.diagnose_build(
+                self.rules, build, self.logs, self.s3, self.options.engine, wrap_source=wrap, deadline=deadline
             )
-            if isinstance(failure, (Throttled, TransportError)) and attempt < self.options.throttle_retries:
+            if isinstance(result.failure, (Throttled, TransportError)) and attempt < self.options.throttle_retries:
+                if deadline is not None and deadline.clock() + delay >= deadline.at:
+                    out_of_time = f"; not tried again: {deadline.ran_out}"
+                    break
                 time.sleep(delay)
                 delay *= 2
                 continue
             break
+        diagnosis, failure = result.diagnosis, result.failure
         fetched = sum(w.fetched_bytes for w in wrapped) if wrapped else (diagnosis.log.bytes if diagnosis.log else 0)
         from_cache = any(w.from_cache for w in wrapped)
+        if result.timed_out and deadline is not None:
+            # What was read of the log may not hold the cause (it is often at the end): a
+            # diagnosis of it would be counted in the report as if it were the build's.
+            read = diagnosis.log.bytes if diagnosis.log else 0
+            reason = f"{deadline.note(read)}; not diagnosed, as the part read may not hold the cause"
+            return SkippedBuild(build.build_id, reason, build), fetched, from_cache
         # Still throttled, or still unreadable, after the retries: skipped with the reason, as
         # the README says, even when the record alone gives findings (the log might have said
         # otherwise). Access denied or a missing log fall back to the record (a lasting fact).
         if isinstance(failure, (Throttled, TransportError)) or (failure is not None and not diagnosis.findings):
-            return SkippedBuild(build.build_id, f"log not read: {_reason(failure)}", build), fetched, from_cache
+            return SkippedBuild(build.build_id, f"log not read: {_reason(failure)}{out_of_time}", build), fetched, from_cache
         if diagnosis.log is None and not diagnosis.findings:
-            notes = "; ".join(
-                n.removesuffix("; diagnosed from the build record")
-                for n in diagnosis.notes
-                if n != "diagnosed from the build record only"
-            )
-            reason = notes or "no log and nothing in the build record"
+            reason = "; ".join(result.unread) or "no log and nothing in the build record"
             return SkippedBuild(build.build_id, f"{reason}; the build record alone explains nothing", build), fetched, from_cache
         return diagnosis, fetched, from_cache
 

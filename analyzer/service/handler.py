@@ -217,7 +217,7 @@ class Service:
                 diagnosis, failure = pipeline.diagnose_build_id(
                     self.rules, event.build_id, clients.codebuild, clients.logs, clients.s3, self.options,
                     wrap_source=tee,
-                )  # fmt: skip
+                )[:2]  # fmt: skip
             except Throttled as exc:  # the record itself (BatchGetBuilds) was throttled
                 diagnosis, failure = None, exc
             if not isinstance(failure, Throttled):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
-from typing import Any
-
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from analyzer.errors import AccessDenied, SourceError, Throttled, TransportError
 
@@ -181,6 +179,32 @@ class PageGuard:
         return token
 
 
+DEFAULT_BUDGET = 600.0
+"""Seconds one build may take to diagnose (``--time-budget``): past it, its log is read no further."""
+
+
+class Deadline:
+    """When one build's time budget runs out, on an injectable clock (tests pass a fake one, never sleep)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.at = clock() + seconds
+
+    def passed(self) -> bool:
+        """Whether the budget has run out."""
+        return self.clock() >= self.at
+
+    @property
+    def ran_out(self) -> str:
+        """That the budget ran out, as a report says it."""
+        return f"the time budget of {self.seconds:g} s per build ran out"
+
+    def note(self, read: int) -> str:
+        """What a report says when the budget ran out after ``read`` bytes of the log."""
+        return f"{self.ran_out}: only the first {_size(read)} of the log were read (--time-budget sets it)"
+
+
 MAX_LINE_BYTES = CHUNK_SIZE
 """Bytes kept of one log line (1 MiB); the rest of a longer line is skipped, and the report says so."""
 MAX_LOG_BYTES = 2 << 30
@@ -195,14 +219,23 @@ class BoundedLog:
     calls per chunk), so the engine's speed is kept. :meth:`notes` says what was cut.
     """
 
-    def __init__(self, chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES, max_bytes: int = MAX_LOG_BYTES) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        max_line: int = MAX_LINE_BYTES,
+        max_bytes: int = MAX_LOG_BYTES,
+        deadline: Deadline | None = None,
+    ) -> None:
         self._chunks = chunks
         self.max_line = max_line
         self.max_bytes = max_bytes
+        self.deadline = deadline
         self.cut_lines = 0
         """Lines longer than ``max_line`` (each kept in part)."""
         self.stopped = False
         """Whether reading stopped at ``max_bytes``."""
+        self.timed_out = False
+        """Whether reading stopped because ``deadline`` passed (checked as each chunk arrives)."""
         self.read = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -210,6 +243,12 @@ class BoundedLog:
         skipping = False  # past max_line in the current line
         limit = self.max_line
         for chunk in self._chunks:
+            # Checked once a chunk has arrived: the wait for it and the matching of the one
+            # before both count, and the rest of the log is then never fetched.
+            if self.deadline is not None and self.deadline.passed():
+                self.timed_out = True
+                self._close()
+                return
             if self.read + len(chunk) > self.max_bytes:
                 chunk = chunk[: self.max_bytes - self.read]
                 self.stopped = True
@@ -239,10 +278,14 @@ class BoundedLog:
                 # Lines between the first and last newline are shorter than the piece (<= limit).
                 run, skipping = len(piece) - last - 1, False
             if self.stopped:
-                close = getattr(self._chunks, "close", None)
-                if close is not None:
-                    close()
+                self._close()
                 return
+
+    def _close(self) -> None:
+        """Stop the source (a generator's ``finally`` runs now: a cache stores nothing of a log read in part)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
 
     def notes(self) -> list[str]:
         """What a report should say about the cuts (nothing when there were none)."""
@@ -254,6 +297,8 @@ class BoundedLog:
             )
         if self.stopped:
             notes.append(f"the log is longer than {_size(self.max_bytes)}: only its first {_size(self.max_bytes)} were read")
+        if self.timed_out and self.deadline is not None:
+            notes.append(self.deadline.note(self.read))
         return notes
 
 

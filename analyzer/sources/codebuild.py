@@ -124,8 +124,8 @@ def fetch_build(client: Any, build_id: str) -> tuple[Build, dict[str, Any]]:
     return Build.from_api(records[0]), records[0]
 
 
-def log_sources_for(build: Build, logs_client: Any, s3_client: Any) -> tuple[list[LogSource], list[str]]:
-    """The places to read ``build``'s log from, best first, and notes on what is not available.
+def log_sources_for(build: Build, logs_client: Any, s3_client: Any) -> tuple[list[LogSource], str | None]:
+    """The places to read ``build``'s log from, best first, and why there is none (``None``: some).
 
     CloudWatch Logs first (``logs.groupName``/``logs.streamName``), then S3
     (``logs.s3LogsArn``). An empty list means the record is all there is.
@@ -134,18 +134,16 @@ def log_sources_for(build: Build, logs_client: Any, s3_client: Any) -> tuple[lis
     from analyzer.sources.s3 import S3Source, parse_s3_arn
 
     sources: list[LogSource] = []
-    notes: list[str] = []
     location = build.logs
     if location.group_name and location.stream_name and location.cloudwatch_enabled:
         sources.append(CloudWatchSource(logs_client, location.group_name, location.stream_name, build.end_time))
     if location.s3_logs_arn and s3_client is not None:
         sources.append(S3Source(s3_client, *parse_s3_arn(location.s3_logs_arn)))
-    if not sources:
-        if not location.cloudwatch_enabled and not location.s3_logs_arn:
-            notes.append("no log: the project has CloudWatch Logs and S3 logs disabled; diagnosed from the build record")
-        else:
-            notes.append(
-                "no log stream: the build has no log (it may have failed before its log stream was "
-                "created, in SUBMITTED, QUEUED or PROVISIONING); diagnosed from the build record"
-            )
-    return sources, notes
+    if sources:
+        return sources, None
+    if not location.cloudwatch_enabled and not location.s3_logs_arn:
+        return sources, "no log: the project has CloudWatch Logs and S3 logs disabled"
+    return sources, (
+        "no log stream: the build has no log (it may have failed before its log stream was "
+        "created, in SUBMITTED, QUEUED or PROVISIONING)"
+    )

@@ -84,7 +84,7 @@ def test_a_stalled_log_read_falls_back_to_the_record(moto_endpoint: str) -> None
     with fault_proxy(moto_endpoint, Fault("GetLogEvents", "stall", seconds=1.5)) as proxy:
         c = _clients(proxy.url, read_timeout=0.5)
         started = time.monotonic()
-        diagnosis, failure = pipeline.diagnose_build_id(rules, build_id, c["codebuild"], c["logs"], c["s3"])
+        diagnosis, failure, *_ = pipeline.diagnose_build_id(rules, build_id, c["codebuild"], c["logs"], c["s3"])
     assert time.monotonic() - started < 30
     assert isinstance(failure, TransportError)
     assert "ReadTimeoutError" in failure.message
@@ -116,7 +116,7 @@ def test_an_endless_getlogevents_stream_ends_with_a_clear_message(moto_endpoint:
     with fault_proxy(moto_endpoint, Fault("GetLogEvents", "endless-token", times=1000)) as proxy:
         c = _clients(proxy.url)
         started = time.monotonic()
-        diagnosis, failure = pipeline.diagnose_build_id(rules, build_id, c["codebuild"], c["logs"], c["s3"])
+        diagnosis, failure, *_ = pipeline.diagnose_build_id(rules, build_id, c["codebuild"], c["logs"], c["s3"])
     assert time.monotonic() - started < 60
     assert isinstance(failure, TransportError)
     assert "would never end" in failure.message
