@@ -12,7 +12,18 @@ from __future__ import annotations
 import re
 
 from analyzer.report.interface import Renderer, RenderOptions
-from analyzer.report.view import DiagnosisView, Excerpt, FindingView, ScanView, flat, http_url, safe, safe_markdown
+from analyzer.report.view import (
+    DiagnosisView,
+    Excerpt,
+    FindingView,
+    ScanView,
+    flat,
+    http_url,
+    markdown_link,
+    markdown_literal,
+    safe,
+    safe_markdown,
+)
 
 MAX_CHARS = 65_536
 """GitHub's limit for an issue or pull-request comment body."""
@@ -94,18 +105,17 @@ def _close_fences(text: str) -> str:
 
 def _links(view: DiagnosisView) -> list[str]:
     build = view.build
-    links = []
-    if build is not None and http_url(build.console_url):
-        links.append(f"[build in the CodeBuild console]({build.console_url})")
-    if build is not None and http_url(build.logs.deep_link):  # a record's javascript: link is dropped
-        links.append(f"[log in CloudWatch]({build.logs.deep_link})")
-    return links
+    if build is None:
+        return []
+    # A record's javascript: link is dropped; an http(s) one cannot break out of its parentheses.
+    links = [("build in the CodeBuild console", build.console_url), ("log in CloudWatch", build.logs.deep_link)]
+    return [markdown_link(label, url) for label, url in links if http_url(url)]
 
 
 def _header(view: DiagnosisView, budget: _Budget) -> list[str]:
     build = view.build
     title = view.root.title if view.root else "no known failure matched"
-    out = [f"### codebuild-doctor: {budget.clip(title, 300)}", ""]
+    out = [f"### codebuild-doctor: {markdown_literal(budget.clip(title, 300))}", ""]
     if build is not None:
         facts = [f"Build {_code(view.build_id)}", build.status or "status unknown"]
         failed = build.failed_phase
@@ -114,7 +124,7 @@ def _header(view: DiagnosisView, budget: _Budget) -> list[str]:
         if build.source_version:
             facts.append(f"source {_code(budget.clip(build.source_version, 200))}")
         out.append(" · ".join(facts))
-    out.extend(f"{label}: {budget.clip(safe(value), 500)}  " for label, value in view.details)
+    out.extend(f"{label}: {safe_markdown(budget.clip(value, 500))}  " for label, value in view.details)
     links = _links(view)
     if links:
         out.append(" · ".join(links))
@@ -133,7 +143,7 @@ def _root(view: FindingView, budget: _Budget) -> list[str]:
         "",
     ]
     if view.details:
-        out += [f"- {label}: {budget.clip(safe(value), 500)}" for label, value in view.details] + [""]
+        out += [f"- {label}: {safe_markdown(budget.clip(value, 500))}" for label, value in view.details] + [""]
     block = _evidence_block(view.excerpt, budget)
     if block:
         out += ["**Evidence**", "", *block, ""]
@@ -143,10 +153,7 @@ def _root(view: FindingView, budget: _Budget) -> list[str]:
     out += ["**How to fix it**", "", _close_fences(remediation), ""]
     if finding.references:
         out += ["**References**", ""]
-        out += [
-            f"- [{safe_markdown(r.title)}]({r.url})" if http_url(r.url) else f"- {safe_markdown(r.title)}"
-            for r in finding.references[:20]
-        ]
+        out += [f"- {markdown_link(r.title, r.url)}" for r in finding.references[:20]]
         out.append("")
     return out
 
@@ -158,8 +165,8 @@ def _others(findings: tuple[FindingView, ...], budget: _Budget) -> list[str]:
     for view in findings[:_OTHERS]:
         finding = view.finding
         line = f" (line {finding.first_line})" if finding.first_line else ""
-        extra = "".join(f"; {label}: {budget.clip(safe(value), 200)}" for label, value in view.details)
-        out.append(f"- {budget.clip(view.title, 200)} — {view.severity}, {_code(finding.rule_id)}{line}{extra}")
+        extra = "".join(f"; {label}: {safe_markdown(budget.clip(value, 200))}" for label, value in view.details)
+        out.append(f"- {markdown_literal(budget.clip(view.title, 200))} — {view.severity}, {_code(finding.rule_id)}{line}{extra}")
     if len(findings) > _OTHERS:
         budget.cut = True
         out.append(f"- … and {len(findings) - _OTHERS} more")
@@ -192,7 +199,7 @@ class MarkdownRenderer(Renderer):
         else:
             out += _root(view.root, budget)
             out += _others(view.findings[1:], budget)
-        notes = [f"- {safe(budget.clip(n, 500))}" for n in view.diagnosis.notes[:_NOTES]]
+        notes = [f"- {markdown_literal(budget.clip(n, 500))}" for n in view.diagnosis.notes[:_NOTES]]
         if notes:
             out += ["**Notes**", "", *notes, ""]
         text = "\n".join(out).rstrip() + "\n"
@@ -254,5 +261,5 @@ class MarkdownRenderer(Renderer):
 
 
 def _cell(text: str) -> str:
-    """A table cell: pipes escaped, line breaks and control characters flattened."""
-    return flat(text).replace("\\", "\\\\").replace("|", "\\|")
+    """A table cell: shown as it is (:func:`markdown_literal`), pipes escaped, line breaks flattened."""
+    return markdown_literal(flat(text).replace("\\", "\\\\")).replace("|", "\\|")

@@ -10,9 +10,11 @@ the renderers (the JSON format follows its own versioned schema instead).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import date, datetime, timedelta, timezone
 
 from analyzer.aggregate import UNKNOWN, ScanSummary, recurrences, summarise
@@ -81,7 +83,9 @@ def http_url(url: str | None) -> str | None:
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+# Backtick strings are maximal (CommonMark): "``x`" holds no code span. One after a backslash is
+# taken for text (it may be escaped), so what it encloses is made safe too.
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+[^)]*)?\)")
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(?!https?://)\S+.*$", re.M | re.I)
@@ -91,7 +95,73 @@ _RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])")
 def safe_markdown(text: str) -> str:
     """Rule or record Markdown for a PR comment, as the HTML report renders it: no raw HTML
     (``<`` before a tag becomes ``&lt;``), no images (their alt text stays), and links only to
-    http(s) (another link keeps its text). Code blocks and code spans are left as they are."""
+    http(s) (another link keeps its text). Code blocks and code spans are left as they are.
+
+    The result is then parsed as CommonMark (raw HTML on, every link scheme accepted): if
+    anything unsafe is still there (a reference-style image, a link whose text holds
+    brackets, a code span that is not one...), the whole text is shown literally
+    (:func:`markdown_literal`) instead. So what the rewrite misses cannot reach the reader."""
+    rewritten = _rewrite_markdown(text)
+    if _URL_INTO_BACKTICK.search(rewritten) or _unsafe_markdown(rewritten):
+        return markdown_literal(text)
+    return rewritten
+
+
+def markdown_literal(text: str) -> str:
+    """Text (a record value, a note, a rule's title) for Markdown: nothing in it can open a link,
+    an image or raw HTML. ``[ ] <`` become character references (``&#91;``...), never syntax;
+    not backslash escapes, which GitHub's autolinking of a URL just before one takes as part
+    of the URL (``https://x\\<javascript:...>`` gave a ``javascript:`` link). A backtick may
+    still make a code span, which can only hide syntax, never make a link."""
+    return _LITERAL.sub(lambda m: _REFERENCES[m.group()], safe(text))
+
+
+def markdown_link(text: str, url: str | None) -> str:
+    """``[text](url)`` when ``url`` is http(s), else ``text`` alone; both shown as they are.
+
+    The URL has spaces, parentheses, ``<``, ``>``, ``\\`` and the like percent-encoded, so a
+    ``)`` or a space in a record's deep link cannot end it early and start Markdown of its own.
+    """
+    from urllib.parse import quote
+
+    label = markdown_literal(text)
+    if not http_url(url):
+        return label
+    return f"[{label}]({quote(str(url).strip(), safe=_URL_SAFE)})"
+
+
+# GitHub's autolinking runs a URL on through a backtick (``www.x.io`<img>` `` is a link, then raw
+# HTML), so it no longer opens the code span CommonMark sees: such text is shown literally.
+# A backslash just after a URL is taken into it the same way, so the ``\\<`` after it is no escape.
+_URL_INTO_BACKTICK = re.compile(r"(?:www\.|://)[^\s<`\\]*[`\\]", re.I)
+_LITERAL = re.compile(r"[\[\]<]")
+_REFERENCES = {"[": "&#91;", "]": "&#93;", "<": "&lt;"}
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
+
+
+def _unsafe_markdown(text: str) -> bool:
+    """Whether CommonMark finds raw HTML, an image or a non-http(s) link in ``text``."""
+    for token in _oracle().parse(text):
+        if token.type == "html_block":
+            return True
+        for child in token.children or ():
+            if child.type in ("image", "html_inline"):
+                return True
+            if child.type == "link_open" and not http_url(str(child.attrGet("href") or "")):
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def _oracle() -> Any:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": True})
+    parser.validateLink = lambda url: True  # see every link, whatever its scheme
+    return parser
+
+
+def _rewrite_markdown(text: str) -> str:
     out: list[str] = []
     fence: str | None = None
     for line in text.splitlines(keepends=True):
@@ -121,10 +191,27 @@ def _safe_inline(line: str) -> str:
 
 
 def _safe_prose(text: str) -> str:
+    """Prose (no code in it): an http(s) inline link kept, every other bracket made inert.
+
+    With no ``[`` or ``]`` left to the parser but those of the links kept, nothing else can
+    make a link: not a reference link, a definition inside a block quote, nor link text
+    holding brackets of its own."""
     text = _IMAGE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(lambda m: m.group(0) if http_url(m.group(2)) else m.group(1), text)
     text = _LINK_DEFINITION.sub("", text)
-    return _RAW_HTML.sub("&lt;", text)
+    out: list[str] = []
+    last = 0
+    for link in _LINK.finditer(text):
+        out.append(_inert(text[last : link.start()]))
+        label, url = _inert(link.group(1)), link.group(2)
+        out.append(f"[{label}]({url})" if http_url(url) else label)
+        last = link.end()
+    out.append(_inert(text[last:]))
+    return "".join(out)
+
+
+def _inert(text: str) -> str:
+    """``[`` and ``]`` as character references, ``<`` before a tag as ``&lt;``."""
+    return _RAW_HTML.sub("&lt;", text).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def flat(text: str) -> str:
