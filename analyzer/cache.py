@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from analyzer.cachedir import ENV_DIR, default_cache_dir  # noqa: F401 - the scan cache's directory
 from analyzer.errors import LogsNotFound, SourceError
 from analyzer.sources.base import LogSource
 
@@ -44,7 +45,6 @@ SCHEMA_VERSION = 2
 PIECE_BYTES = 1 << 20
 """A cached log's compressed stream is stored in rows of this many bytes (see :meth:`BuildCache.get_log`)."""
 FILE_NAME = "cache.sqlite3"
-ENV_DIR = "CODEBUILD_DOCTOR_CACHE_DIR"
 DEFAULT_MAX_MB = 500
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"})
 """``buildStatus`` values a build never leaves."""
@@ -72,16 +72,6 @@ CREATE TABLE IF NOT EXISTS log_pieces (
 );
 CREATE INDEX IF NOT EXISTS logs_lru ON logs (last_used);
 """
-
-
-def default_cache_dir() -> Path:
-    """``$CODEBUILD_DOCTOR_CACHE_DIR``, else platformdirs' user cache dir for codebuild-doctor."""
-    env = os.environ.get(ENV_DIR)
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("codebuild-doctor", appauthor=False))
 
 
 def is_finished(record: Mapping[str, Any]) -> bool:

@@ -21,22 +21,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analyzer._version import __version__
+from analyzer.cachedir import ENV_DIR as CACHE_ENV  # noqa: F401 - tests set it
+from analyzer.cachedir import default_cache_dir
 from analyzer.engine.prefilter import Prefilter, choose_backend, compile_prefilter, engine_versions
 from analyzer.models import Rule
 
-CACHE_ENV = "CODEBUILD_DOCTOR_CACHE_DIR"
-"""Overrides the cache directory (tests, read-only homes)."""
 _MAGIC = b"codebuild-doctor-prefilter\n"
 
 
 def cache_dir() -> Path:
-    """Where compiled rule packs are kept: ``$CODEBUILD_DOCTOR_CACHE_DIR``, else the user cache dir."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("codebuild-doctor", appauthor=False)) / "compiled"
+    """Where compiled rule packs are kept: the one cache directory (:mod:`analyzer.cachedir`)."""
+    return default_cache_dir()
 
 
 def trusted_file(path: Path) -> bool:

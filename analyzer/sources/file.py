@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import sys
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from analyzer.errors import SourceError
 from analyzer.sources.base import CHUNK_SIZE, LogSource
-
-GZIP_MAGIC = b"\x1f\x8b"
+from analyzer.sources.gunzip import decompressed_chunks
 
 
 class FileSource(LogSource):
@@ -46,11 +42,7 @@ class FileSource(LogSource):
 
 
 def _read(stream: BinaryIO, name: str) -> Iterator[bytes]:
-    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        buffered = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
     try:
-        while chunk := buffered.read(CHUNK_SIZE):
-            yield chunk
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise SourceError(f"{name}: not a valid gzip file: {exc or 'truncated'}") from None
+        yield from decompressed_chunks(lambda: stream.read(CHUNK_SIZE), name)
+    except OSError as exc:
+        raise SourceError(f"cannot read log file {name}: {exc.strerror or exc}") from None

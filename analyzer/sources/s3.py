@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from analyzer.errors import LogsNotFound, SourceError, TransportError
 from analyzer.sources.base import CHUNK_SIZE, LogSource, translate_client_error
+from analyzer.sources.gunzip import decompressed_chunks
 
 
 def parse_s3_arn(arn: str) -> tuple[str, str]:
@@ -68,42 +68,4 @@ class S3Source(LogSource):
                 raise TransportError(f"{self.description}: the body ended after {read} of {expected} bytes")
             return data
 
-        first = more()
-        if not first.startswith(b"\x1f\x8b"):
-            yield first
-            while chunk := more():
-                yield chunk
-            return
-        yield from gunzip_chunks(first, more, self.description)
-
-
-def gunzip_chunks(first: bytes, more: Callable[[], bytes], name: str) -> Iterator[bytes]:
-    """Decompress a gzip stream (of one or more members) in bounded pieces, to its verified end.
-
-    No piece is larger than :data:`CHUNK_SIZE`, however much a chunk expands (a gzip of
-    zeros expands 1000 times), and a stream cut short is a :class:`TransportError`, not a
-    shorter log.
-    """
-    decompressor = zlib.decompressobj(wbits=31)
-    data = first
-    try:
-        while data:
-            while data:
-                piece = decompressor.decompress(data, CHUNK_SIZE)
-                if piece:
-                    yield piece
-                if decompressor.eof:
-                    # Another gzip member may follow.
-                    data = decompressor.unused_data
-                    decompressor = zlib.decompressobj(wbits=31) if data else decompressor
-                    continue
-                data = decompressor.unconsumed_tail
-            data = more()
-        if not decompressor.eof:
-            raise TransportError(
-                f"{name}: the gzip stream is cut short (it ends before its last block): "
-                "the object is truncated, or the read was",
-                tip="download it again; a partial log would give a wrong diagnosis",
-            )
-    except zlib.error as exc:
-        raise TransportError(f"{name}: not a valid gzip object: {exc}") from None
+        yield from decompressed_chunks(more, self.description, TransportError, what="object")
