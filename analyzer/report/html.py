@@ -22,7 +22,7 @@ from typing import Any
 from analyzer._version import __version__
 from analyzer.aggregate import UNKNOWN, ScanSummary
 from analyzer.report.interface import Renderer
-from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, safe, when
+from analyzer.report.view import SEVERITY_ORDER, DiagnosisView, ScanView, duration, http_url, safe, when
 
 PALETTE = ("#c0392b", "#2471a3", "#d68910", "#7d3c98", "#138d75", "#5d6d7e", "#a04000")
 """Trend-chart colours of the top causes, then 'other' (colour-blind-safe enough, and print well)."""
@@ -50,11 +50,6 @@ def _environment() -> Any:
     return env
 
 
-def http_url(url: str | None) -> str | None:
-    """``url`` when it is an http(s) URL, else ``None`` (no ``javascript:`` link from any record)."""
-    return url if url and url.strip().lower().startswith(("https://", "http://")) else None
-
-
 @lru_cache(maxsize=1)
 def _markdown_it() -> Any:
     from markdown_it import MarkdownIt
@@ -62,7 +57,7 @@ def _markdown_it() -> Any:
     md = MarkdownIt("commonmark", {"html": False})
     md.disable("image")  # an image would be a fetch; the report must not make any
     # Anything but http(s) (javascript:, data:, relative paths) stays literal text.
-    md.validateLink = lambda url: url.strip().lower().startswith(("http://", "https://"))  # type: ignore[method-assign]
+    md.validateLink = lambda url: http_url(url) is not None  # type: ignore[method-assign]
     return md
 
 
