@@ -28,7 +28,10 @@ with the reason. Throttling never fails a scan.
 Nothing lost. A build whose log cannot be had is diagnosed from its record
 when the record alone explains it (the diagnosis says so in its notes), else it
 is reported as skipped with the reason; a record that cannot be fetched, or a
-project whose builds cannot be listed, is skipped too, and the scan goes on.
+project whose builds cannot be listed, is skipped too, and the scan goes on. So
+is a build that takes longer than ``time_budget`` (its log is read no further,
+nothing of it is cached, and the part read is not diagnosed: it may not hold the
+cause).
 """
 
 from __future__ import annotations
