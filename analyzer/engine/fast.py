@@ -32,14 +32,14 @@ import bisect
 import itertools
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from analyzer.engine.lines import Line, line_from_raw
 from analyzer.engine.matcher import Matcher
 from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, MARKER_ID, PHASE_ID, Prefilter, clean_block
-from analyzer.engine.structure import StructureBuilder
+from analyzer.engine.structure import StructureBuilder, Window
 from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
 
@@ -144,6 +144,7 @@ class _Block:
         # Known line starts (number -> offset), so a lookup counts newlines from the nearest one.
         self._mark_lines = [first]
         self._mark_offsets = [0]
+        self._candidates: list[int] | None = None
 
     def mark(self, number: int, offset: int) -> None:
         """Remember that line ``number`` starts at ``offset``."""
@@ -163,7 +164,7 @@ class _Block:
         cleaned = self.cleaned
         same = cleaned is self.raw
         rest: list[int] = []
-        at = 0
+        at = max(bisect.bisect_right(self.clean_lines, numbers[0]) - 1, 0) if numbers else 0
         number, pos = self.first, 0
         for target in numbers:
             while at + 1 < len(self.clean_lines) and self.clean_lines[at + 1] <= target:
@@ -203,6 +204,39 @@ class _Block:
         self._fetched[target] = self.raw[pos:end]
         self._raw_next = (target + 1, end + 1, seg)
 
+    def lines_at(self, numbers: Sequence[int]) -> list[Line]:
+        """Lines ``numbers`` (sorted, inside the block), normalised and phase-tagged."""
+        fetched = self._fetched
+        missing = [n for n in numbers if n not in fetched]
+        if missing:
+            self.fetch(missing)
+        return [line_from_raw(n, fetched[n], self.phase_before(n))[0] for n in numbers]
+
+    def candidates(self, scanner: Any) -> list[int]:
+        """Numbers of the block's lines that hold a candidate pattern (found once; their starts
+        are remembered, so fetching them counts no lines)."""
+        if self._candidates is None:
+            cleaned = self.cleaned
+            offsets = sorted(scanner.offsets(cleaned))
+            numbers: list[int] = []
+            starts: dict[int, int] = {}
+            number, previous = self.first, 0
+            for offset in offsets:
+                if offset != previous:
+                    number += cleaned.count(b"\n", previous, offset)
+                    previous = offset
+                if number > self.last:
+                    break
+                if not numbers or numbers[-1] != number:
+                    numbers.append(number)
+                    starts[number] = cleaned.rfind(b"\n", 0, offset) + 1
+            known = dict(zip(self.clean_lines, self.clean_offsets, strict=True))
+            known.update(starts)
+            self.clean_lines = sorted(known)
+            self.clean_offsets = [known[n] for n in self.clean_lines]
+            self._candidates = numbers
+        return self._candidates
+
     def mark_clean(self, number: int, offset: int) -> None:
         """Remember that line ``number`` starts at ``offset`` in ``cleaned``."""
         at = bisect.bisect_left(self.clean_lines, number)
@@ -221,13 +255,6 @@ class _Block:
             start = cleaned.rfind(b"\n", 0, end) + 1
             yield number, start
             end = start - 1
-
-    def mark_from_end(self, number: int) -> None:
-        """Find where line ``number`` starts, backwards from the block's end, and remember it."""
-        for found, start in self.line_starts_backwards():
-            if found == number:
-                self.mark_clean(number, start)
-                return
 
     def _fetch_raw(self, numbers: list[int]) -> None:
         raw = self.raw
@@ -288,9 +315,10 @@ def feed_prefiltered(
     prefilter: Prefilter,
     error_tail: ErrorTail | None = None,
     structure: StructureBuilder | None = None,
-) -> tuple[int, list[Line]]:
+) -> tuple[int, Window]:
     """Feed ``matcher`` the lines of a log that can matter; returns the log's line count and
-    its last :data:`~analyzer.engine.tail.WINDOW` lines.
+    its last :data:`~analyzer.engine.tail.WINDOW` lines (more when the log never said which
+    command failed: the structure's window).
 
     ``structure`` is shown every line the prefilter flags as structural (phase, phase context,
     marker), in order, and given the lines before the first failure when it asks. Those and the
@@ -356,7 +384,7 @@ def feed_prefiltered(
                 structure.observe(line)
                 if structure.wants_window is not None:
                     first_wanted = max(structure.wants_window - structure.window_size, 1)
-                    structure.take_window(_lines_between([*recent, block], first_wanted, number - 1))
+                    structure.take_window(_BlocksWindow([*recent, block], first_wanted, number - 1))
         ranges: list[tuple[int, int]] = []
         only: dict[int, dict[int, set[int]]] = {}  # confirmed line -> {rule: patterns} that may match it
         if need_until >= block.first:
@@ -412,9 +440,9 @@ def feed_prefiltered(
     # The last lines: the error tail's window, or, when the log never said which command
     # failed, the structure's (the locator then reads the end of the log).
     wanted = keep_lines if structure is not None and structure.failure is None else TAIL_WINDOW
-    last_lines = _lines_between(recent, max(first - wanted, 1), first - 1)
+    last_lines = _BlocksWindow(list(recent), max(first - wanted, 1), first - 1)
     if error_tail is not None:
-        for _ in error_tail.tap(last_lines[-TAIL_WINDOW:]):
+        for _ in error_tail.tap(last_lines.lines(first - TAIL_WINDOW, first - 1)):
             pass
         error_tail.close(first - 1)
     return first - 1, last_lines
@@ -423,16 +451,46 @@ def feed_prefiltered(
 _STRUCTURAL = frozenset((PHASE_ID, CONTEXT_ID, MARKER_ID))
 
 
-def _lines_between(blocks: Iterable[_Block], start: int, end: int) -> list[Line]:
-    """Lines ``start..end`` of the kept ``blocks`` (those still kept; the first found backwards)."""
-    found: list[Line] = []
-    for block in blocks:
-        if block.last < start or block.first > end or block.last < block.first:
-            continue
-        if block.first < start:
-            block.mark_from_end(start)
-        found.extend(block.lines(max(start, block.first), min(end, block.last)))
-    return found
+class _BlocksWindow(Window):
+    """A window over the kept blocks: lines decoded on demand, candidates found in the cleaned
+    bytes by the locator's :class:`~analyzer.engine.locator.CandidateScanner`."""
+
+    def __init__(self, blocks: Iterable[_Block], first: int, last: int) -> None:
+        self._blocks = [b for b in blocks if b.last >= b.first and b.last >= first and b.first <= last]
+        self.first = max(first, self._blocks[0].first) if self._blocks else first
+        self.last = min(last, self._blocks[-1].last) if self._blocks else first - 1
+        self._candidates: list[int] | None = None
+
+    def lines(self, first: int, last: int) -> list[Line]:
+        first, last = max(first, self.first), min(last, self.last)
+        found: list[Line] = []
+        for block in self._blocks:
+            if block.last >= first and block.first <= last:
+                found.extend(block.lines(max(first, block.first), min(last, block.last)))
+        return found
+
+    def lines_at(self, numbers: Sequence[int]) -> list[Line]:
+        found: list[Line] = []
+        for block in self._blocks:
+            inside = [n for n in numbers if max(block.first, self.first) <= n <= min(block.last, self.last)]
+            if inside:
+                found.extend(block.lines_at(inside))
+        return found
+
+    def candidates(self, first: int, last: int) -> list[int]:
+        if self._candidates is None:
+            from analyzer.engine.locator import candidate_scanner
+
+            scanner = candidate_scanner()
+            numbers: list[int] = []
+            for block in self._blocks:
+                numbers.extend(n for n in block.candidates(scanner) if self.first <= n <= self.last)
+            self._candidates = numbers
+        found = self._candidates
+        return found[bisect.bisect_left(found, first) : bisect.bisect_right(found, last)]
+
+    def clip(self, last: int) -> Window:
+        return _BlocksWindow(self._blocks, self.first, min(last, self.last))
 
 
 TAIL_BYTES = 16 << 20

@@ -27,10 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 
 from analyzer.engine.lines import Line, LineKind, visible
+from analyzer.engine.structure import Window, as_window
 
 MAX_BLOCK = 4
 """Lines of an error block at most: a handful, not a page."""
@@ -115,16 +117,115 @@ TRIGGER_WORDS = (
 """Lower-case words of which a line classified above zero holds one (or it matches
 :data:`TRIGGER_START`): a cheap test before the regular expressions."""
 
-TRIGGER_START = regex.compile(r"[ \t]*\d{1,4}\)[ \t]|_{3,} |\S+[:(]\d+[:,]\d+|\S+\.\w+: ?\d+|E {2,}|\*\* \(")
-"""Line starts that may be classified above zero without a trigger word."""
+TRIGGER_PATTERNS = (
+    *(re.escape(word) for word in TRIGGER_WORDS),
+    r"\d\)[ \t]",  # a numbered failure: "1) name"
+    r"___ ",  # pytest's section header
+    r"[:(]\d+[:,]\d",  # file:line:col, File.cs(line,col)
+    r"\.\w+: ?\d",  # file.ext:line, file.md: 29
+    r"e  ",  # pytest's "E   " lines
+    r"\*\* \(",  # Elixir's ** (Error)
+)
+"""What a line classified above zero holds somewhere (ASCII case ignored): a cheap test before
+the regular expressions, and the half of :data:`CANDIDATE_PATTERNS` that is the locator's."""
 
+STRUCTURE_PATTERNS = (
+    r"running command ",  # CodeBuild's command echo
+    r"\$ ",  # Travis's
+    r"##\[group\]run ",  # GitHub Actions'
+    r"===",  # pytest's section end
+    r"captured",  # pytest's captured output
+    r"\.py:\d",  # pytest's failure location
+    r"pending",  # a section of skipped tests
+    r"skipped",
+    r"ignored",
+)
+"""What the other lines a window's readers look for hold (command starts, pytest's sections)."""
 
-_TRIGGER = re.compile("|".join(re.escape(word) for word in TRIGGER_WORDS))
-"""The words as one alternation of literals (``re`` skips positions by their first characters)."""
+CANDIDATE_PATTERNS = TRIGGER_PATTERNS + STRUCTURE_PATTERNS
+"""Byte patterns (ASCII case ignored) of which every line a window's reader decodes holds one:
+:meth:`analyzer.engine.structure.Window.candidates` finds them in the raw bytes, a superset of
+the lines whose decoded text holds one (decoding only removes bytes)."""
+
+_TRIGGER = re.compile("|".join(TRIGGER_PATTERNS), re.IGNORECASE | re.ASCII)
 
 
 def _triggered(text: str) -> bool:
-    return _TRIGGER.search(text.lower()) is not None or TRIGGER_START.match(text) is not None
+    return _TRIGGER.search(text) is not None
+
+
+class CandidateScanner:
+    """Finds the lines of a byte block that hold one of :data:`CANDIDATE_PATTERNS`.
+
+    hyperscan (one pass for all patterns) when installed; else one ``find`` or ``search``
+    per pattern and line that holds it (each hit skips to the next line).
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        from analyzer.engine.prefilter import hyperscan_module
+
+        self._local = threading.local()
+        self._database: Any = None
+        self._patterns = [p.encode() for p in CANDIDATE_PATTERNS]
+        hyperscan = hyperscan_module()
+        if hyperscan is not None:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=self._patterns,
+                ids=list(range(len(self._patterns))),
+                elements=len(self._patterns),
+                flags=[hyperscan.HS_FLAG_CASELESS] * len(self._patterns),
+            )
+            self._database = database
+        literal = [_META.search(p) is None for p in self._patterns]
+        self._literals = [_UNESCAPE.sub(rb"\1", p) for p, lit in zip(self._patterns, literal, strict=True) if lit]
+        self._regexes = [re.compile(p) for p, lit in zip(self._patterns, literal, strict=True) if not lit]
+
+    def offsets(self, data: bytes) -> list[int]:
+        """Offsets in ``data`` of candidate hits (any order; at least one on every candidate line)."""
+        found: list[int] = []
+        if self._database is not None:
+            add = found.append
+
+            def on_match(_id: int, _from: int, to: int, _flags: int, _context: Any) -> None:
+                add(to - 1)
+
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                import hyperscan
+
+                scratch = self._local.scratch = hyperscan.Scratch(self._database)
+            self._database.scan(data, match_event_handler=on_match, scratch=scratch)
+            return found
+        lowered = data.lower()
+        find, size = lowered.find, len(lowered)
+        for literal in self._literals:
+            at = find(literal)
+            while at >= 0:
+                found.append(at)
+                at = find(literal, (find(b"\n", at) + 1) or size)
+        for pattern in self._regexes:
+            hit = pattern.search(lowered)
+            while hit is not None:
+                found.append(hit.start())
+                hit = pattern.search(lowered, (find(b"\n", hit.start()) + 1) or size)
+        return found
+
+
+_META = re.compile(rb"(?<!\\)[.^$*+?{}\[\]|()]|\\[dwsDWSbB]")
+_UNESCAPE = re.compile(rb"\\(.)")
+
+_SCANNER: CandidateScanner | None = None
+
+
+def candidate_scanner() -> CandidateScanner:
+    """The process's :class:`CandidateScanner` (compiled once)."""
+    global _SCANNER
+    if _SCANNER is None:
+        _SCANNER = CandidateScanner()
+    return _SCANNER
 
 
 WRAPPER = regex.compile(
@@ -310,37 +411,90 @@ def _text(line: Line) -> str:
     return text[:CLASSIFY_CHARS]
 
 
-def _kinds(texts: Sequence[str]) -> list[str]:
-    """:func:`classify` of every text, found with one scan of them all for the cheap trigger."""
-    kinds = [classify(text) if _triggered(text) else "other" for text in texts]
+def _kind(text: str) -> str:
+    """:func:`classify` of a line that holds a trigger; ``other`` for the rest."""
+    return classify(text) if _triggered(text) else "other"
+
+
+class _Span:
+    """The output lines of a window's span, decoded on demand, with their texts and kinds."""
+
+    def __init__(self, window: Window, first: int, last: int, baseline: Collection[str]) -> None:
+        self.window, self.first, self.last, self.baseline = window, first, last, baseline
+        self.texts: dict[int, str] = {}
+        self.kinds: dict[int, str] = {}
+
+    def _add(self, lines: Iterable[Line]) -> list[int]:
+        numbers = []
+        for line in lines:
+            if line.kind != LineKind.OUTPUT:
+                continue
+            number = line.number
+            if number not in self.texts:
+                text = _text(line)
+                self.texts[number] = text
+                self.kinds[number] = self._baseline(_kind(text), text)
+            numbers.append(number)
+        return numbers
+
+    def _baseline(self, kind: str, text: str) -> str:
+        if self.baseline and WEIGHTS.get(kind, 0) and shape(text) in self.baseline:
+            return "baseline"
+        return kind
+
+    def candidates(self) -> list[int]:
+        """The output lines of the span that hold a candidate pattern, in order."""
+        return self._add(self.window.lines_at(self.window.candidates(self.first, self.last)))
+
+    def after(self, number: int, count: int) -> list[int]:
+        """Up to ``count`` output lines of the span after line ``number``."""
+        found: list[int] = []
+        start = number + 1
+        while len(found) < count and start <= self.last:
+            end = min(start + 2 * count + 8, self.last)
+            found += self._add(self.window.lines(start, end))
+            start = end + 1
+        return found[:count]
+
+    def before_end(self, count: int) -> list[int]:
+        """The span's last ``count`` output lines or more, in order."""
+        start = max(self.last - count + 1, self.first)
+        return self._add(self.window.lines(start, self.last))
+
+
+def _post_process(span: _Span, order: list[int]) -> None:
+    """Kinds that depend on the lines around: a go test parent's summary line, numbered items."""
+    kinds, texts = span.kinds, span.texts
     # A failure header followed at once by another test's header is a parent's summary line
     # (go test's "--- FAIL: TestA" above its subtests): the report is the subtest's.
-    for index, kind in enumerate(kinds):
-        if kind == "test-failure" and index + 1 < len(texts) and SUBTEST.match(texts[index + 1]):
-            kinds[index] = "progress"
+    for number in order:
+        if kinds[number] == "test-failure":
+            following = span.after(number, 1)
+            if following and SUBTEST.match(texts[following[0]]):
+                kinds[number] = "progress"
     # A numbered item is a failure report when an error follows it, outside a Pending section.
-    if "numbered" not in kinds:
-        return kinds
+    if not any(kinds[n] == "numbered" for n in order):
+        return
     pending = False
-    for index, kind in enumerate(kinds):
-        text = texts[index].strip()
+    for number in order:
+        kind = kinds[number]
+        text = texts[number].strip()
         if text.startswith(("Pending", "Skipped", "Ignored")) and PENDING.match(text):
             pending = True
         elif kind in ("summary", "test-failure"):
             pending = False
         if kind != "numbered":
             continue
-        follows = kinds[index + 1 : index + 6]
-        kinds[index] = (
+        follows = [kinds[n] for n in span.after(number, 5)]
+        kinds[number] = (
             "test-failure"
             if not pending and any(WEIGHTS.get(k, 0) >= 2 for k in follows)
             else ("error-words" if ERROR_WORDS.search(text) else "other")
         )
-    return kinds
 
 
 def locate(
-    window: Sequence[Line],
+    window: Window | Sequence[Line],
     span: tuple[int, int] | None = None,
     baseline: Collection[str] = (),
 ) -> Located | None:
@@ -348,74 +502,91 @@ def locate(
 
     ``baseline`` holds the :func:`shape` of every line of a successful build's log; lines of
     those shapes are not the error. Returns ``None`` when the window has no line to show.
+    Only the window's candidate lines and the lines around the block are decoded.
     """
-    lines = [
-        line
-        for line in window
-        if line.kind == LineKind.OUTPUT and (span is None or span[0] <= line.number <= span[1])
-    ]
-    if not lines:
+    window = as_window(window)
+    first, last = (max(span[0], window.first), min(span[1], window.last)) if span else (window.first, window.last)
+    if last < first:
         return None
-    texts = [_text(line) for line in lines]
-    kinds = _kinds(texts)
-    if baseline:
-        kinds = [
-            "baseline" if WEIGHTS.get(kind, 0) and shape(text) in baseline else kind
-            for kind, text in zip(kinds, texts, strict=True)
-        ]
-    best = max((WEIGHTS.get(kind, 0) for kind in kinds), default=0)
+    lines = _Span(window, first, last, baseline)
+    order = lines.candidates()
+    _post_process(lines, order)
+    kinds, texts = lines.kinds, lines.texts
+    best = max((WEIGHTS.get(kinds[n], 0) for n in order), default=0)
     anchor: int | None = None
     if best >= 3:
         # The first report of the most decisive kind: a runner's first failed test, a
         # compiler's first error (later ones often follow from it).
-        anchor = next(i for i, kind in enumerate(kinds) if WEIGHTS.get(kind, 0) == best)
+        anchor = next(n for n in order if WEIGHTS.get(kinds[n], 0) == best)
     elif best == 2:
         # Only complaints: the last one before the command ended is the likeliest.
-        anchor = max(i for i, kind in enumerate(kinds) if kind == "error-words")
+        anchor = max(n for n in order if kinds[n] == "error-words")
     signal = kinds[anchor] if anchor is not None else ""
     if anchor is None:
         if span is None:
             return None
-        # No complaint at all: the tool's last words before it exited.
-        quiet = [
-            i for i, kind in enumerate(kinds) if kind in ("warning", "summary") or (kind == "other" and not BOILERPLATE.match(texts[i]))
-        ]
-        if not quiet:
+        anchor = _last_output(lines)
+        if anchor is None:
             return None
-        anchor = quiet[-1]
-        while anchor > 0 and anchor - 1 in quiet and quiet[-1] - anchor < MAX_BLOCK - 2:
-            anchor -= 1
         signal = "last-output"
     if texts[anchor].startswith("Traceback (most recent call last)"):
         # Python prints the exception last: the header and the exception line are the block.
-        for i in range(anchor + 1, min(len(lines), anchor + TRACEBACK_LINES)):
-            if texts[i][:1] not in (" ", "\t", "") and not texts[i].startswith("Traceback"):
-                return Located((lines[anchor], lines[i]), signal)
-    block = [lines[anchor]]
+        for number in lines.after(anchor, TRACEBACK_LINES):
+            if texts[number][:1] not in (" ", "\t", "") and not texts[number].startswith("Traceback"):
+                return Located(tuple(window.lines_at([anchor, number])), signal)
+    block = [anchor]
     prefix = TOOL_PREFIX.match(texts[anchor])
     gap = False
-    for i in range(anchor + 1, len(lines)):
-        if len(block) >= MAX_BLOCK or lines[i].number - block[-1].number > 2:
+    for number in lines.after(anchor, 3 * MAX_BLOCK + 2):
+        if len(block) >= MAX_BLOCK or number - block[-1] > 2:
             break
-        kind = kinds[i]
-        if not texts[i].strip():
+        kind, text = kinds[number], texts[number]
+        if not text.strip():
             if gap:
                 break
             gap = True  # one blank line may sit inside a block (Composer, cargo's "Caused by:")
             continue
-        if kind == "other" and BOILERPLATE.match(texts[i]):
+        if kind == "other" and BOILERPLATE.match(text):
             kind = "boilerplate"
         if kind in ("boilerplate", "wrapper", "summary", "baseline", "progress") or (
             kind == "test-failure" and signal == "test-failure"
         ):
             break
-        same_tool = prefix is not None and texts[i].startswith(prefix.group(0))
-        if WEIGHTS.get(kind, 0) >= 2 or CONTINUATION.match(texts[i]) or same_tool or signal == "last-output":
-            block.append(lines[i])
+        same_tool = prefix is not None and text.startswith(prefix.group(0))
+        if WEIGHTS.get(kind, 0) >= 2 or CONTINUATION.match(text) or same_tool or signal == "last-output":
+            block.append(number)
             gap = False
             continue
         break
-    return Located(tuple(block), "error-words" if signal == "numbered" else signal)
+    return Located(tuple(window.lines_at(block)), "error-words" if signal == "numbered" else signal)
+
+
+def _last_output(lines: _Span) -> int | None:
+    """The start of the tool's last words before it exited: its last lines that are no
+    complaint and no boilerplate (a block of up to :data:`MAX_BLOCK` - 1)."""
+    count = 64
+    while True:
+        order = lines.before_end(count)
+        quiet = [
+            i
+            for i, n in enumerate(order)
+            if _quiet_kind(lines.kinds[n]) in ("warning", "summary")
+            or (_quiet_kind(lines.kinds[n]) == "other" and not BOILERPLATE.match(lines.texts[n]))
+        ]
+        whole = lines.last - count + 1 <= lines.first
+        if quiet and (quiet[-1] >= MAX_BLOCK or whole):
+            anchor = quiet[-1]
+            while anchor > 0 and anchor - 1 in quiet and quiet[-1] - anchor < MAX_BLOCK - 2:
+                anchor -= 1
+            return order[anchor]
+        if whole:
+            return None
+        count *= 8
+
+
+def _quiet_kind(kind: str) -> str:
+    # Without a complaint in the span, a numbered item is no failure report.
+    return "other" if kind == "numbered" else kind
 
 
 _PYTEST_HEADER = regex.compile(r"^_{3,} (.+) _{3,}$")
@@ -424,28 +595,43 @@ _PYTEST_LOCATION = regex.compile(r"^\S+\.py:\d+: ")
 _SECTION_END = regex.compile(r"^={3,}")
 
 
-def test_noise_lines(window: Sequence[Line]) -> set[int]:
+def test_noise_lines(window: Window | Sequence[Line]) -> set[int]:
     """Lines of a failing test's source or captured output (pytest's failure sections).
 
     Inside a section ``____ test_x ____``, the test's source lines and its ``Captured ...``
     output are the test's text, not its failure: only the ``E`` lines and the ``file.py:N:``
-    location say why it failed.
+    location say why it failed. Only the window's candidate lines are decoded: every other
+    line inside a section is the test's text.
     """
+    window = as_window(window)
     noise: set[int] = set()
-    inside = captured = False
-    for line in window:
+    start: int | None = None  # the first line of the open section's text
+    keep: set[int] = set()  # lines of the open section that are not noise
+    captured = False
+
+    def close(end: int) -> None:
+        if start is not None:
+            noise.update(n for n in range(start, end) if n not in keep)
+
+    for line in window.lines_at(window.candidates(window.first, window.last)):
         text = visible(line.text)
+        number = line.number
         if _PYTEST_HEADER.match(text):
-            inside, captured = True, False
+            close(number)
+            start, captured = number + 1, False
+            keep = set()
             continue
         if _SECTION_END.match(text):
-            inside = captured = False
+            close(number)
+            start, captured = None, False
             continue
-        if not inside:
+        if start is None:
             continue
         if _PYTEST_CAPTURED.match(text):
             captured = True
+            keep.add(number)
             continue
-        if captured or not (text.startswith("E ") or _PYTEST_LOCATION.match(text)):
-            noise.add(line.number)
+        if not captured and (text.startswith("E  ") or _PYTEST_LOCATION.match(text)):
+            keep.add(number)
+    close(window.last + 1)
     return noise

@@ -22,9 +22,9 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from analyzer.engine.lines import Line, visible
+from analyzer.engine.lines import visible
 from analyzer.engine.locator import Located, locate, test_noise_lines
-from analyzer.engine.structure import PHASE_ORDER, LogStructure
+from analyzer.engine.structure import PHASE_ORDER, LogStructure, Window
 from analyzer.models import Build, ContextLine, Evidence, Finding, Role, RuleId, Severity, TextSource
 
 WRAPPER_TAGS = frozenset(("wrapper", "fallback"))
@@ -198,9 +198,10 @@ def _finding_id(rule_id: str, build: Build | None, line: int | None) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _context(lines: Sequence[Line], numbers: Iterable[int]) -> tuple[ContextLine, ...]:
-    wanted = set(numbers)
-    return tuple(ContextLine(line.number, line.text) for line in lines if line.number in wanted)
+def _context(window: Window, numbers: range) -> tuple[ContextLine, ...]:
+    if not numbers:
+        return ()
+    return tuple(ContextLine(line.number, line.text) for line in window.lines(numbers[0], numbers[-1]))
 
 
 def _located(
@@ -260,7 +261,7 @@ def _located(
     )
 
 
-def _block_evidence(located: Located, window: Sequence[Line], context_lines: int) -> tuple[Evidence, ...]:
+def _block_evidence(located: Located, window: Window, context_lines: int) -> tuple[Evidence, ...]:
     """The located block as evidence: each line whole, the block's context around it."""
     block = located.lines
     first, last = block[0].number, block[-1].number
@@ -289,7 +290,7 @@ def _block_evidence(located: Located, window: Sequence[Line], context_lines: int
 
 def _stopped(structure: LogStructure, build: Build | None) -> Finding:
     window = structure.window
-    last = window[-3:] if window else ()
+    last = window.lines(window.last - 2, window.last)
     evidence = tuple(
         Evidence(
             source=TextSource.LOG,

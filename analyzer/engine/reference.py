@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from analyzer.engine.lines import Line, iter_lines
 from analyzer.engine.matcher import Matcher
-from analyzer.engine.structure import StructureBuilder
+from analyzer.engine.structure import LinesWindow, StructureBuilder, Window
 from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
 
@@ -23,7 +23,7 @@ def feed_all_lines(
     chunks: Iterable[bytes],
     tail: ErrorTail | None = None,
     structure: StructureBuilder | None = None,
-) -> tuple[int, list[Line]]:
+) -> tuple[int, Window]:
     """Feed every line of the log to ``matcher``, ``tail`` and ``structure``.
 
     Returns the log's line count and its last lines, as :func:`analyzer.engine.fast.feed_prefiltered` does.
@@ -36,7 +36,7 @@ def feed_all_lines(
             if structure is not None:
                 structure.observe(line)
                 if structure.wants_window is not None:
-                    structure.take_window(before)
+                    structure.take_window(LinesWindow(before))
                 before.append(line)
             last.append(line)
             yield line
@@ -46,4 +46,4 @@ def feed_all_lines(
     if tail is not None:
         tail.close(matcher.lines)
     wanted = len(last) if structure is not None and structure.failure is None else TAIL_WINDOW
-    return matcher.lines, list(last)[-wanted:]
+    return matcher.lines, LinesWindow(list(last)[-wanted:])

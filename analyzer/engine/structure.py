@@ -18,7 +18,8 @@ hundred markers and two windows of lines, whatever the log's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.engine.lines import (
@@ -31,8 +32,10 @@ from analyzer.engine.lines import (
     visible,
 )
 
-FAILURE_WINDOW = 10_000
-"""Lines kept before the first failure: the failing command's output that the locator reads."""
+FAILURE_WINDOW = 50_000
+"""Lines kept before the first failure: the failing command's output that the locator reads.
+A test suite's first failure report may sit tens of thousands of lines above the runner's exit
+(pytest and sbt print every test); the window is read on demand, so its size costs little."""
 
 MAX_MARKERS = 10_000
 """Markers kept (a log of a million ``The command`` lines keeps its first ones)."""
@@ -55,6 +58,85 @@ class Marker:
     phase: str | None = None
 
 
+class Window:
+    """A stretch of the log's lines, read on demand (the lines before the first failure, or the
+    log's last lines).
+
+    A window of tens of thousands of lines is a few megabytes of raw bytes; only the lines a
+    reader asks for are decoded. :meth:`candidates` names the lines that may be of interest
+    (:data:`analyzer.engine.locator.CANDIDATE_PATTERNS`: a superset, found in the raw bytes),
+    so a reader decodes those and their neighbours, not the whole window.
+    """
+
+    first: int = 1
+    last: int = 0
+
+    def __len__(self) -> int:
+        return max(self.last - self.first + 1, 0)
+
+    def __bool__(self) -> bool:
+        return self.last >= self.first
+
+    def __iter__(self) -> Iterator[Line]:
+        return iter(self.lines(self.first, self.last))
+
+    def lines(self, first: int, last: int) -> list[Line]:
+        """The lines numbered ``first..last`` (clipped to the window), decoded."""
+        raise NotImplementedError
+
+    def lines_at(self, numbers: Sequence[int]) -> list[Line]:
+        """The lines of ``numbers`` (sorted) that are in the window, decoded."""
+        raise NotImplementedError
+
+    def line(self, number: int) -> Line | None:
+        found = self.lines(number, number)
+        return found[0] if found else None
+
+    def candidates(self, first: int, last: int) -> list[int]:
+        """Numbers of the lines in ``first..last`` that may hold a candidate pattern (sorted):
+        every line whose decoded text holds one is among them."""
+        raise NotImplementedError
+
+    def clip(self, last: int) -> Window:
+        """This window without its lines after ``last``."""
+        raise NotImplementedError
+
+
+class LinesWindow(Window):
+    """A window of lines already decoded (the reference path, tests): every line is a candidate."""
+
+    def __init__(self, lines: Iterable[Line]) -> None:
+        self._lines = tuple(lines)
+        self._numbers = [line.number for line in self._lines]
+        if self._lines:
+            self.first, self.last = self._numbers[0], self._numbers[-1]
+
+    def _slice(self, first: int, last: int) -> slice:
+        return slice(bisect.bisect_left(self._numbers, first), bisect.bisect_right(self._numbers, last))
+
+    def lines(self, first: int, last: int) -> list[Line]:
+        return list(self._lines[self._slice(first, last)])
+
+    def lines_at(self, numbers: Sequence[int]) -> list[Line]:
+        found = []
+        for number in numbers:
+            at = bisect.bisect_left(self._numbers, number)
+            if at < len(self._numbers) and self._numbers[at] == number:
+                found.append(self._lines[at])
+        return found
+
+    def candidates(self, first: int, last: int) -> list[int]:
+        return self._numbers[self._slice(first, last)]
+
+    def clip(self, last: int) -> Window:
+        return LinesWindow(self._lines[: bisect.bisect_right(self._numbers, last)])
+
+
+def as_window(lines: Window | Iterable[Line]) -> Window:
+    """``lines`` as a :class:`Window` (a sequence of lines is wrapped)."""
+    return lines if isinstance(lines, Window) else LinesWindow(lines)
+
+
 @dataclass(frozen=True)
 class LogStructure:
     """What the log says of its own structure: the answer of :class:`StructureBuilder`."""
@@ -68,7 +150,7 @@ class LogStructure:
     """The line that started the failing command (its echo), when found in the window."""
     command: str | None
     """The failing command, as the CI printed it."""
-    window: tuple[Line, ...]
+    window: Window
     """The lines before :attr:`failure` (at most :data:`FAILURE_WINDOW`), else the log's last lines."""
     last_line: int
     phase_outcomes: dict[str, bool] = field(default_factory=dict)
@@ -81,7 +163,7 @@ class LogStructure:
         """``(first, last)`` lines of the failing command's output, when the log says where it failed."""
         if self.failure is None:
             return None
-        start = self.command_start + 1 if self.command_start is not None else (self.window[0].number if self.window else 1)
+        start = self.command_start + 1 if self.command_start is not None else (self.window.first if self.window else 1)
         return start, self.failure.line - 1
 
 
@@ -95,7 +177,7 @@ class StructureBuilder:
         self.wants_window: int | None = None
         """Set to the first failure's line number until :meth:`take_window` is called."""
         self.phase_outcomes: dict[str, bool] = {}
-        self._window: tuple[Line, ...] = ()
+        self._window: Window = LinesWindow(())
         self._ci: str | None = None
         self._phase_entered: str | None = None
         self._phase_completed: set[str] = set()
@@ -147,22 +229,28 @@ class StructureBuilder:
                 self.wants_window = marker.line
             return
 
-    def take_window(self, lines: Iterable[Line]) -> None:
-        """The lines just before the first failure (the engine gives them once it is found)."""
-        self._window = tuple(lines)[-self.window_size :]
+    def take_window(self, lines: Window | Iterable[Line]) -> None:
+        """The lines just before the first failure (the engine gives them once it is found;
+        at most :attr:`window_size` are kept)."""
+        window = as_window(lines)
+        if len(window) > self.window_size:
+            window = _Tail(window, window.last - self.window_size + 1)
+        self._window = window
         self.wants_window = None
 
-    def finish(self, last_lines: Sequence[Line], last_line: int) -> LogStructure:
+    def finish(self, last_lines: Window | Iterable[Line], last_line: int) -> LogStructure:
         """The structure, given the log's last lines (used as the window when nothing failed)."""
         failure = self.failure
         if failure is None:
             # Travis's closing line says the build failed, but not which command did.
             done = next((m for m in self.markers if m.kind == "travis-done" and m.failed), None)
-            window = tuple(line for line in last_lines if done is None or line.number < done.line)
+            window = as_window(last_lines)
+            if done is not None:
+                window = window.clip(done.line - 1)
         else:
             window = self._window
         command_start, command = None, failure.command if failure else None
-        for line in reversed(window):
+        for line in _backwards(window):
             body = line.text[line.body_start :] if line.kind != LineKind.OUTPUT else visible(line.text)
             started = COMMAND_START.match(body)
             if started is not None and (line.kind != LineKind.OUTPUT or not started.group("codebuild")):
@@ -185,8 +273,45 @@ class StructureBuilder:
         )
 
 
+def _backwards(window: Window, batch: int = 256) -> Iterator[Line]:
+    """The window's candidate lines, last first, decoded a batch at a time."""
+    numbers = window.candidates(window.first, window.last)
+    for end in range(len(numbers), 0, -batch):
+        yield from reversed(window.lines_at(numbers[max(end - batch, 0) : end]))
+
+
+class _Tail(Window):
+    """The lines of a window from ``first`` on."""
+
+    def __init__(self, window: Window, first: int) -> None:
+        self._window = window
+        self.first, self.last = max(first, window.first), window.last
+
+    def lines(self, first: int, last: int) -> list[Line]:
+        return self._window.lines(max(first, self.first), last)
+
+    def lines_at(self, numbers: Sequence[int]) -> list[Line]:
+        return self._window.lines_at([n for n in numbers if n >= self.first])
+
+    def candidates(self, first: int, last: int) -> list[int]:
+        return self._window.candidates(max(first, self.first), last)
+
+    def clip(self, last: int) -> Window:
+        return _Tail(self._window.clip(last), self.first)
+
+
 PHASE_ORDER = ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
                "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING", "COMPLETED")
 """CodeBuild's phases in execution order."""
 
-__all__ = ["FAILURE_WINDOW", "LogStructure", "Marker", "PHASE_COMPLETE", "PHASE_ORDER", "StructureBuilder"]
+__all__ = [
+    "FAILURE_WINDOW",
+    "LinesWindow",
+    "LogStructure",
+    "Marker",
+    "PHASE_COMPLETE",
+    "PHASE_ORDER",
+    "StructureBuilder",
+    "Window",
+    "as_window",
+]
