@@ -144,7 +144,6 @@ class _Block:
         # Known line starts (number -> offset), so a lookup counts newlines from the nearest one.
         self._mark_lines = [first]
         self._mark_offsets = [0]
-        self._candidates: list[int] | None = None
 
     def mark(self, number: int, offset: int) -> None:
         """Remember that line ``number`` starts at ``offset``."""
@@ -212,30 +211,41 @@ class _Block:
             self.fetch(missing)
         return [line_from_raw(n, fetched[n], self.phase_before(n))[0] for n in numbers]
 
-    def candidates(self, scanner: Any) -> list[int]:
-        """Numbers of the block's lines that hold a candidate pattern (found once; their starts
-        are remembered, so fetching them counts no lines)."""
-        if self._candidates is None:
-            cleaned = self.cleaned
-            offsets = sorted(scanner.offsets(cleaned))
-            numbers: list[int] = []
-            starts: dict[int, int] = {}
-            number, previous = self.first, 0
-            for offset in offsets:
-                if offset != previous:
-                    number += cleaned.count(b"\n", previous, offset)
-                    previous = offset
-                if number > self.last:
-                    break
-                if not numbers or numbers[-1] != number:
-                    numbers.append(number)
-                    starts[number] = cleaned.rfind(b"\n", 0, offset) + 1
-            known = dict(zip(self.clean_lines, self.clean_offsets, strict=True))
-            known.update(starts)
-            self.clean_lines = sorted(known)
-            self.clean_offsets = [known[n] for n in self.clean_lines]
-            self._candidates = numbers
-        return self._candidates
+    def clean_offset(self, number: int) -> int:
+        """Where line ``number`` (inside the block, or just after it) starts in ``cleaned``."""
+        at = bisect.bisect_right(self.clean_lines, number) - 1
+        return _skip_lines(self.cleaned, self.clean_offsets[at], number - self.clean_lines[at])
+
+    def candidates(self, scanner: Any, first: int, last: int) -> dict[int, list[int]]:
+        """Numbers of the lines ``first..last`` (inside the block) that hold a candidate
+        pattern, by the scanner's group index; their starts are remembered, so fetching them
+        counts no lines."""
+        cleaned = self.cleaned
+        start = self.clean_offset(first)
+        end = self.clean_offset(last + 1) if last < self.last else len(cleaned)
+        hits = sorted(scanner.offsets(cleaned[start:end]))
+        groups: dict[int, list[int]] = {}
+        starts: dict[int, int] = {}
+        number, previous = first, start
+        for offset, group in hits:
+            offset += start
+            if offset != previous:
+                number += cleaned.count(b"\n", previous, offset)
+                previous = offset
+            if number > last:
+                break
+            numbers = groups.setdefault(group, [])
+            if not numbers or numbers[-1] != number:
+                numbers.append(number)
+            if number not in starts:
+                starts[number] = cleaned.rfind(b"\n", 0, offset) + 1
+        for numbers in groups.values():
+            numbers.sort()
+        known = dict(zip(self.clean_lines, self.clean_offsets, strict=True))
+        known.update(starts)
+        self.clean_lines = sorted(known)
+        self.clean_offsets = [known[n] for n in self.clean_lines]
+        return groups
 
     def mark_clean(self, number: int, offset: int) -> None:
         """Remember that line ``number`` starts at ``offset`` in ``cleaned``."""
@@ -459,7 +469,7 @@ class _BlocksWindow(Window):
         self._blocks = [b for b in blocks if b.last >= b.first and b.last >= first and b.first <= last]
         self.first = max(first, self._blocks[0].first) if self._blocks else first
         self.last = min(last, self._blocks[-1].last) if self._blocks else first - 1
-        self._candidates: list[int] | None = None
+        self._candidates: dict[str, list[int]] | None = None
 
     def lines(self, first: int, last: int) -> list[Line]:
         first, last = max(first, self.first), min(last, self.last)
@@ -477,17 +487,19 @@ class _BlocksWindow(Window):
                 found.extend(block.lines_at(inside))
         return found
 
-    def candidates(self, first: int, last: int) -> list[int]:
+    def candidates(self, first: int, last: int, group: str = "trigger") -> list[int]:
         if self._candidates is None:
             from analyzer.engine.locator import candidate_scanner
 
             scanner = candidate_scanner()
-            numbers: list[int] = []
+            found: dict[str, list[int]] = {name: [] for name in scanner.groups}
             for block in self._blocks:
-                numbers.extend(n for n in block.candidates(scanner) if self.first <= n <= self.last)
-            self._candidates = numbers
-        found = self._candidates
-        return found[bisect.bisect_left(found, first) : bisect.bisect_right(found, last)]
+                inside = block.candidates(scanner, max(self.first, block.first), min(self.last, block.last))
+                for index, numbers in inside.items():
+                    found[scanner.groups[index]].extend(numbers)
+            self._candidates = found
+        numbers = self._candidates[group]
+        return numbers[bisect.bisect_left(numbers, first) : bisect.bisect_right(numbers, last)]
 
     def clip(self, last: int) -> Window:
         return _BlocksWindow(self._blocks, self.first, min(last, self.last))

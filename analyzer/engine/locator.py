@@ -112,7 +112,7 @@ TRIGGER_WORDS = (
     "err", "fail", "fatal", "exception", "denied", "cannot", "can't", "unable", "not found", "could not",
     "no such", "invalid", "missing", "undefined", "abort", "panic", "refused", "timed out", "killed",
     "segmentation", "unresolved", "not defined", "incompatible", "unsatisfied", "conflict", "problem",
-    "broken", "unexpected", "traceback", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
+    "broken", "unexpected", "traceback", "dubious", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
 )
 """Lower-case words of which a line classified above zero holds one (or it matches
 :data:`TRIGGER_START`): a cheap test before the regular expressions."""
@@ -121,31 +121,26 @@ TRIGGER_PATTERNS = (
     *(re.escape(word) for word in TRIGGER_WORDS),
     r"\d\)[ \t]",  # a numbered failure: "1) name"
     r"___ ",  # pytest's section header
-    r"[:(]\d+[:,]\d",  # file:line:col, File.cs(line,col)
+    r"[a-z_][:(]\d+[:,]\d",  # file:line:col, File.cs(line,col) (not a time: 10:00:41)
     r"\.\w+: ?\d",  # file.ext:line, file.md: 29
     r"e  ",  # pytest's "E   " lines
     r"\*\* \(",  # Elixir's ** (Error)
 )
 """What a line classified above zero holds somewhere (ASCII case ignored): a cheap test before
-the regular expressions, and the half of :data:`CANDIDATE_PATTERNS` that is the locator's."""
+the regular expressions."""
 
-STRUCTURE_PATTERNS = (
-    r"running command ",  # CodeBuild's command echo
-    r"\$ ",  # Travis's
-    r"##\[group\]run ",  # GitHub Actions'
-    r"===",  # pytest's section end
-    r"captured",  # pytest's captured output
-    r"\.py:\d",  # pytest's failure location
-    r"pending",  # a section of skipped tests
-    r"skipped",
-    r"ignored",
-)
-"""What the other lines a window's readers look for hold (command starts, pytest's sections)."""
-
-CANDIDATE_PATTERNS = TRIGGER_PATTERNS + STRUCTURE_PATTERNS
-"""Byte patterns (ASCII case ignored) of which every line a window's reader decodes holds one:
-:meth:`analyzer.engine.structure.Window.candidates` finds them in the raw bytes, a superset of
-the lines whose decoded text holds one (decoding only removes bytes)."""
+CANDIDATE_GROUPS: dict[str, tuple[str, ...]] = {
+    # The locator's lines: the triggers, and the headings of skipped tests' sections.
+    "trigger": (*TRIGGER_PATTERNS, "pending", "skipped", "ignored"),
+    # A command's start: CodeBuild's echo, Travis's, GitHub Actions'.
+    "command": ("running command ", r"\$ ", r"##\[group\]run "),
+    # pytest's failure sections: the header, the end, captured output, E lines, the location.
+    "pytest-header": ("___ ",),
+    "pytest": (r"={3}(?:[ \r]|$)", "captured", "e  ", r"\.py:\d"),
+}
+"""Byte patterns (ASCII case ignored), by the reader they are for, of which every line that
+reader decodes holds one: :meth:`analyzer.engine.structure.Window.candidates` finds them in the
+raw bytes, a superset of the lines whose decoded text holds one (decoding only removes bytes)."""
 
 _TRIGGER = re.compile("|".join(TRIGGER_PATTERNS), re.IGNORECASE | re.ASCII)
 
@@ -155,7 +150,7 @@ def _triggered(text: str) -> bool:
 
 
 class CandidateScanner:
-    """Finds the lines of a byte block that hold one of :data:`CANDIDATE_PATTERNS`.
+    """Finds the lines of a byte block that hold a pattern of :data:`CANDIDATE_GROUPS`.
 
     hyperscan (one pass for all patterns) when installed; else one ``find`` or ``search``
     per pattern and line that holds it (each hit skips to the next line).
@@ -168,29 +163,30 @@ class CandidateScanner:
 
         self._local = threading.local()
         self._database: Any = None
-        self._patterns = [p.encode() for p in CANDIDATE_PATTERNS]
+        self.groups = tuple(CANDIDATE_GROUPS)
+        patterns = [(g, p.encode()) for g, group in enumerate(self.groups) for p in CANDIDATE_GROUPS[group]]
         hyperscan = hyperscan_module()
         if hyperscan is not None:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             database.compile(
-                expressions=self._patterns,
-                ids=list(range(len(self._patterns))),
-                elements=len(self._patterns),
-                flags=[hyperscan.HS_FLAG_CASELESS] * len(self._patterns),
+                expressions=[p for _, p in patterns],
+                ids=[g for g, _ in patterns],
+                elements=len(patterns),
+                flags=[hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE] * len(patterns),
             )
             self._database = database
-        literal = [_META.search(p) is None for p in self._patterns]
-        self._literals = [_UNESCAPE.sub(rb"\1", p) for p, lit in zip(self._patterns, literal, strict=True) if lit]
-        self._regexes = [re.compile(p) for p, lit in zip(self._patterns, literal, strict=True) if not lit]
+        self._literals = [(g, _UNESCAPE.sub(rb"\1", p)) for g, p in patterns if _META.search(p) is None]
+        self._regexes = [(g, re.compile(p, re.MULTILINE)) for g, p in patterns if _META.search(p) is not None]
 
-    def offsets(self, data: bytes) -> list[int]:
-        """Offsets in ``data`` of candidate hits (any order; at least one on every candidate line)."""
-        found: list[int] = []
+    def offsets(self, data: bytes) -> list[tuple[int, int]]:
+        """``(offset, group index)`` of candidate hits in ``data`` (any order; at least one for
+        every line and group it has a candidate of)."""
+        found: list[tuple[int, int]] = []
+        add = found.append
         if self._database is not None:
-            add = found.append
 
-            def on_match(_id: int, _from: int, to: int, _flags: int, _context: Any) -> None:
-                add(to - 1)
+            def on_match(group: int, _from: int, to: int, _flags: int, _context: Any) -> None:
+                add((to - 1, group))
 
             scratch = getattr(self._local, "scratch", None)
             if scratch is None:
@@ -201,15 +197,15 @@ class CandidateScanner:
             return found
         lowered = data.lower()
         find, size = lowered.find, len(lowered)
-        for literal in self._literals:
+        for group, literal in self._literals:
             at = find(literal)
             while at >= 0:
-                found.append(at)
+                add((at, group))
                 at = find(literal, (find(b"\n", at) + 1) or size)
-        for pattern in self._regexes:
+        for group, pattern in self._regexes:
             hit = pattern.search(lowered)
             while hit is not None:
-                found.append(hit.start())
+                add((hit.start(), group))
                 hit = pattern.search(lowered, (find(b"\n", hit.start()) + 1) or size)
         return found
 
@@ -613,7 +609,12 @@ def test_noise_lines(window: Window | Sequence[Line]) -> set[int]:
         if start is not None:
             noise.update(n for n in range(start, end) if n not in keep)
 
-    for line in window.lines_at(window.candidates(window.first, window.last)):
+    if not window.candidates(window.first, window.last, "pytest-header"):
+        return noise
+    numbers = sorted(
+        {*window.candidates(window.first, window.last, "pytest-header"), *window.candidates(window.first, window.last, "pytest")}
+    )
+    for line in window.lines_at(numbers):
         text = visible(line.text)
         number = line.number
         if _PYTEST_HEADER.match(text):

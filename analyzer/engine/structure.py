@@ -64,7 +64,7 @@ class Window:
 
     A window of tens of thousands of lines is a few megabytes of raw bytes; only the lines a
     reader asks for are decoded. :meth:`candidates` names the lines that may be of interest
-    (:data:`analyzer.engine.locator.CANDIDATE_PATTERNS`: a superset, found in the raw bytes),
+    (by group of :data:`analyzer.engine.locator.CANDIDATE_GROUPS`: a superset, found in the raw bytes),
     so a reader decodes those and their neighbours, not the whole window.
     """
 
@@ -92,8 +92,8 @@ class Window:
         found = self.lines(number, number)
         return found[0] if found else None
 
-    def candidates(self, first: int, last: int) -> list[int]:
-        """Numbers of the lines in ``first..last`` that may hold a candidate pattern (sorted):
+    def candidates(self, first: int, last: int, group: str = "trigger") -> list[int]:
+        """Numbers of the lines in ``first..last`` that may hold a pattern of ``group`` (sorted):
         every line whose decoded text holds one is among them."""
         raise NotImplementedError
 
@@ -125,7 +125,7 @@ class LinesWindow(Window):
                 found.append(self._lines[at])
         return found
 
-    def candidates(self, first: int, last: int) -> list[int]:
+    def candidates(self, first: int, last: int, group: str = "trigger") -> list[int]:
         return self._numbers[self._slice(first, last)]
 
     def clip(self, last: int) -> Window:
@@ -275,7 +275,7 @@ class StructureBuilder:
 
 def _backwards(window: Window, batch: int = 256) -> Iterator[Line]:
     """The window's candidate lines, last first, decoded a batch at a time."""
-    numbers = window.candidates(window.first, window.last)
+    numbers = window.candidates(window.first, window.last, "command")
     for end in range(len(numbers), 0, -batch):
         yield from reversed(window.lines_at(numbers[max(end - batch, 0) : end]))
 
@@ -293,8 +293,8 @@ class _Tail(Window):
     def lines_at(self, numbers: Sequence[int]) -> list[Line]:
         return self._window.lines_at([n for n in numbers if n >= self.first])
 
-    def candidates(self, first: int, last: int) -> list[int]:
-        return self._window.candidates(max(first, self.first), last)
+    def candidates(self, first: int, last: int, group: str = "trigger") -> list[int]:
+        return self._window.candidates(max(first, self.first), last, group)
 
     def clip(self, last: int) -> Window:
         return _Tail(self._window.clip(last), self.first)
