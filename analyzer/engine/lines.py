@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import regex
 
-ANSI_ESCAPE = regex.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-"""CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-byte escapes."""
+ANSI_ESCAPE = regex.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[0-?@-Z\\-_]")
+"""CSI sequences (colours, cursor moves), OSC sequences (titles, links) and two-byte escapes
+(``ESC =`` keypad mode, ``ESC 7`` save cursor, ``ESC M``...)."""
 
 AGENT_LINE = regex.compile(r"^\[Container\] (\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) ")
 """The CodeBuild agent's prefix; seconds-only before 2024, microseconds since."""
@@ -75,6 +76,12 @@ MARKERS: tuple[tuple[str, regex.Pattern[str]], ...] = (
     ("actions-exit", regex.compile(r"^##\[error\]Process completed with exit code (?P<status>\d+)\.?\s*$")),
 )
 """Lines that end a command or a phase, with its exit status, by CI system (see :mod:`analyzer.engine.structure`)."""
+
+LOGGED_BELOW_ERROR = regex.compile(
+    r"(?i)^(?:[\d:.,/TZ+-]+\s+){0,2}\[?\s*(?:warn(?:ing)?|info|notice|debug|trace)\s*\]?(?:\s|:)"
+)
+"""A line a program logged at a level below error (``08:18:45.909 [warning] ...``, ``WARN [main]``,
+``WARNING:root:``, after up to two date and time columns): the program went on after it."""
 
 COMMAND_START = regex.compile(
     r"^(?:Running command (?P<codebuild>.*)"  # CodeBuild agent (body)

@@ -43,12 +43,14 @@ TRACEBACK_LINES = 400
 TEST_HEADER = regex.compile(
     r"""^(?:
         _{3,}\ .+\ _{3,}$                                  # pytest failure section header
-      | ---\ FAIL:\ \S                                      # go test
+      | \s*---\ FAIL:\ \S                                   # go test (a subtest's is indented)
       | (?:FAIL|ERROR):\ [\w.]+(?:\ \([\w.]+\))?\s*$         # unittest / nose
       | not\ ok\ \d+                                        # TAP
       | ----\ \S+\ stdout\ ----$                            # cargo test
       | \s*●\ \S                                          # Jest's failure report
-      | \[-\]\ \S                                           # Pester
+      | \s*\[-\]\ \S                                        # Pester
+      | [\w.]+:[\w.]+\ failed(?:\ on\ line\ \d+)?\s*$       # Erlang Common Test: "suite:case failed on line 12"
+      | (?:Module|Test)\ Failed:\ \S                        # QUnit (ember-cli, testem)
       | \s*test\w*,\ .*\bfailed\b                           # xcpretty's failure section
       | Test\ Case\ .*\bfailed\b                            # XCTest
       | (?:Error|Failure):$                                 # minitest
@@ -247,6 +249,7 @@ WRAPPER = regex.compile(
       | Aborted\ due\ to\ warnings
       | Warning:\ Task\ ".*"\ failed
       | \S+\ (?:returned|exited\ with)\ (?:non-zero\ )?(?:exit\ )?(?:status|code)\ [1-9]
+      | (?:ERROR:\ )?"[^"]+"\ exited\ with\ [1-9]\d*\.?\s*$  # npm-run-all
       | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
       | ERROR:\ .*\bfailed\ while\ processing\b
     )""",
@@ -265,7 +268,7 @@ SUMMARY = regex.compile(
       | build\ fail(?:ed|ure)
       | \*\*\ (?:test|build)\ failed\ \*\*
       | there\ (?:was|were)\ \d+\ (?:failures?|errors?)
-      | (?:some|\d+)\ tests?\ failed
+      | (?:some|\d+)\ tests?(?:\ suites?)?\ failed
       | finished\ in\ 
       | ran\ \d+\ tests?
       | tests\ ok\ \d+/\d+
@@ -386,8 +389,9 @@ def classify(text: str) -> str:
     return "other"
 
 
-STEP_PREFIX = regex.compile(r"^#\d+ \d+\.\d+ |^[│╷╵] ?")
-"""A prefix before a tool's own text: BuildKit's plain progress (``#7 3.215 ``), Terraform's box (``│ ``)."""
+STEP_PREFIX = regex.compile(r"^#\d+ \d+\.\d+ |^[│╷╵] ?|^\[\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\]\s+(?:[VDIWEF]/[\w.$-]+\s+-\s+)?")
+"""A prefix before a tool's own text: BuildKit's plain progress (``#7 3.215 ``), Terraform's box
+(``│ ``), a time column (gulp's, protractor's ``[16:40:38] E/launcher - ``)."""
 
 
 TOOL_PREFIX = regex.compile(r"^[^\s!:\]]{1,8}(?: [^\s!:\]]{1,8})?[!:\]] ")
@@ -402,7 +406,7 @@ CLASSIFY_CHARS = 300
 
 def _text(line: Line) -> str:
     text = visible(line.text[line.body_start :]) if line.kind != LineKind.OUTPUT else visible(line.text)
-    if text[:1] in ("#", "│", "╷", "╵"):
+    if text[:1] in ("#", "│", "╷", "╵", "["):
         text = STEP_PREFIX.sub("", text, count=1)
     return text[:CLASSIFY_CHARS]
 

@@ -498,7 +498,7 @@ def prefilter_support(rule: Rule) -> list[str]:
 
 # -- the compiled prefilter of a rule pack ---------------------------------------------------------
 
-ANSI_ESCAPE_BYTES = regex.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+ANSI_ESCAPE_BYTES = regex.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)|[0-?@-Z\\-_])")
 """:data:`analyzer.engine.lines.ANSI_ESCAPE` in bytes; an OSC sequence never crosses a line here."""
 FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 """The only non-ASCII characters that ``regex`` IGNORECASE (simple case folding, the default

@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from analyzer.engine.lines import visible
+from analyzer.engine.lines import LOGGED_BELOW_ERROR, visible
 from analyzer.engine.locator import Located, locate, test_noise_lines
 from analyzer.engine.structure import PHASE_ORDER, LogStructure, Window
 from analyzer.models import Build, ContextLine, Evidence, Finding, Role, RuleId, Severity, TextSource
@@ -89,6 +89,9 @@ def assign_role(finding: Finding, context: FailureContext) -> Finding:
 def _role(finding: Finding, context: FailureContext) -> tuple[Role, str]:
     if WRAPPER_TAGS & set(finding.tags):
         return Role.WRAPPER, "it only reports that another tool failed; that tool's own error is the cause"
+    logged = [e for e in finding.evidence if e.source is TextSource.LOG and e.line_number is not None]
+    if logged and finding.severity >= Severity.ERROR and all(_logged_below_error(e) for e in logged):
+        return Role.NOISE, "the program logged it as a warning and went on; it did not stop the build"
     lines = [e.line_number for e in finding.evidence if e.line_number is not None]
     structure = context.structure
     failure = structure.failure if structure is not None else None
@@ -120,6 +123,13 @@ def _role(finding: Finding, context: FailureContext) -> tuple[Role, str]:
         if phase == first_failed:
             return Role.CAUSE, f"in {finding.phase}, the first phase that failed"
     return Role.CAUSE, "the first failure the log shows" if lines else "from the build record"
+
+
+def _logged_below_error(evidence: Evidence) -> bool:
+    """Whether the line was logged at a level below error, the level outside what the rule
+    matched (a rule written for ``WARNING: 401 Error`` matched the level: it knows)."""
+    level = LOGGED_BELOW_ERROR.match(evidence.text)
+    return level is not None and level.end() <= evidence.match_start
 
 
 def _key(finding: Finding) -> tuple[int, int, int, float, str]:
