@@ -53,7 +53,7 @@ TEST_HEADER = regex.compile(
       | (?:Module|Test)\ Failed:\ \S                        # QUnit (ember-cli, testem)
       | \s*test\w*,\ .*\bfailed\b                           # xcpretty's failure section
       | Test\ Case\ .*\bfailed\b                            # XCTest
-      | (?:Error|Failure):$                                 # minitest
+      | (?:\s*\d+\)\ )?(?:Error|Failure):$                     # minitest ("  1) Failure:")
       | \s*\S.*(?:<<<\ (?:FAILURE|ERROR)!|\*\*\*\ FAILED\ \*\*\*|\[FAIL\])   # Surefire, ScalaTest, xUnit
       | \s*\S.*\S\s+(?:FAILED|FAIL|ERROR)\s*$                  # Gradle, karma and table reporters: "name  FAILED"
       | .*\bDubious,\ test\ returned                        # prove (TAP harness)

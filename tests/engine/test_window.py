@@ -138,6 +138,7 @@ def test_a_two_byte_escape_such_as_keypad_mode_is_stripped() -> None:
         ("    --- FAIL: TestInvoiceTotal/with_discount (0.00s)", "test-failure"),  # go subtest
         ('ERROR: "css-lint-vars" exited with 1.', "wrapper"),  # npm-run-all
         ("Some test suites failed", "summary"),
+        ("  1) Failure:", "test-failure"),  # minitest, whose summary then says "1 failures, 0 errors"
         ("[16:40:38] E/launcher - Error: TSError: Unable to compile TypeScript", "diagnostic"),  # protractor
     ],
 )
