@@ -382,7 +382,8 @@ def feed_prefiltered(
             wanted.update(range(block.first, min(need_until, block.last) + 1))
         block.fetch(sorted(wanted))
         # Phase changes, exactly as the reference decides them.
-        for number in sorted(n for n, ids in by_line.items() if PHASE_ID in ids):
+        # (A phase's complete and context lines end it, so they may change the phase too.)
+        for number in sorted(n for n, ids in by_line.items() if ids & _STRUCTURAL):
             before = block.phase_before(number)
             _, after = line_from_raw(number, block.raw_line(number), before)
             if after != before:

@@ -192,6 +192,15 @@ def line_from_raw(number: int, raw: bytes, phase: str | None) -> tuple[Line, str
             started = PHASE_START.match(body)
             if started is not None:
                 phase = started.group(1)
+            elif body.startswith("Phase complete: "):
+                # The line ending a phase names it, and the context line after it is that phase's:
+                # a phase whose ``Entering phase`` line is missing must not take the one before.
+                completed = PHASE_COMPLETE.match(body)
+                if completed is not None:
+                    phase = completed.group(1)
+            elif body.startswith("Phase context status code:"):
+                # A phase's last line: what follows is the next phase's, unnamed until it is entered.
+                return Line(number, text, body_start, phase, kind), None
     return Line(number, text, body_start, phase, kind), phase
 
 

@@ -105,10 +105,12 @@ def _role(finding: Finding, context: FailureContext) -> tuple[Role, str]:
                 return Role.NOISE, "in a failing test's source or captured output, not its failure"
             command = f" (`{failure.command}`)" if failure.command else ""
             return Role.CAUSE, f"in the output of the first command that failed{command}"
-        if structure.ci == "codebuild":
-            if phase is not None and first_failed is not None and phase > first_failed:
+        if structure.ci == "codebuild" and phase is not None:
+            if first_failed is not None and phase > first_failed:
                 return Role.CONSEQUENCE, f"in {finding.phase}, after {context.first_failed_phase} failed"
         elif all(n > failure.line for n in lines):
+            # (In a CodeBuild log too, when no phase is named: lines after a phase's end and
+            # before the next one's "Entering phase" line.)
             return Role.CONSEQUENCE, f"after the first failure (line {failure.line})"
         if structure.command_start is not None and all(n < span[0] for n in lines):
             if phase is None or first_failed is None or phase <= first_failed:
@@ -224,7 +226,10 @@ def _located(
     evidence = _block_evidence(located, structure.window, context_lines)
     failure = structure.failure
     command = structure.command
-    where = f" in the {block[0].phase} phase" if block[0].phase else ""
+    # A block whose phase the log does not name (its ``Entering phase`` line is missing) is in
+    # the phase that failed.
+    phase = block[0].phase or context.first_failed_phase
+    where = f" in the {phase} phase" if phase else ""
     if failure is not None and command:
         status = f" with exit status {failure.status}" if failure.status and failure.status.isdigit() else ""
         failed = f"The command `{inert(command[:200])}` failed{status}{where}"

@@ -68,3 +68,22 @@ def test_phases_follow_agent_lines_in_both_formats() -> None:
 def test_text_that_only_looks_like_an_agent_line_is_output() -> None:
     (line,) = iter_lines([b"[Container] not a timestamp Entering phase BUILD\n"])
     assert line.kind == LineKind.OUTPUT and line.phase is None and line.body_start == 0
+
+
+def test_a_phase_without_an_entering_line_does_not_take_the_phase_before() -> None:
+    """The lines after a phase's context line belong to the next phase, named or not: a phase
+    with no ``Entering phase`` line (a copy that lost it) leaves its lines without a phase,
+    instead of tagging them, its failure and its context with the phase that succeeded before."""
+    data = log_bytes(
+        agent("Entering phase INSTALL"),  # 1
+        agent("Phase complete: INSTALL State: SUCCEEDED"),  # 2
+        agent("Phase context status code:  Message: "),  # 3
+        agent("Running command npm run build"),  # 4
+        "src/app.ts(12,5): error TS2322",  # 5
+        agent("Command did not exit successfully npm run build exit status 2"),  # 6
+        agent("Phase complete: BUILD State: FAILED"),  # 7
+        agent("Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command"),  # 8
+        agent("Entering phase POST_BUILD"),  # 9
+    )
+    phases = [line.phase for line in iter_lines([data])]
+    assert phases == ["INSTALL", "INSTALL", "INSTALL", None, None, None, "BUILD", "BUILD", "POST_BUILD"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.engine import diagnose
+from analyzer.engine import EngineOptions, diagnose
 from analyzer.models import Role
 from analyzer.rules import load_rules
 from tests.helpers import agent, log_bytes
@@ -126,3 +126,25 @@ def test_a_travis_log_gets_its_failing_commands_error() -> None:
     (finding,) = diagnose(RULES, [data]).findings
     assert (finding.rule_id, finding.captures) == ("unrecognised-failure", {"command": "bundle exec rake"})
     assert [e.line_number for e in finding.evidence] == [2]
+
+
+def test_a_phase_without_an_entering_line_keeps_its_own_failure_and_context() -> None:
+    data = log_bytes(
+        agent("Entering phase INSTALL"),  # 1
+        agent("Running command npm ci"),  # 2
+        "added 120 packages",  # 3
+        agent("Phase complete: INSTALL State: SUCCEEDED"),  # 4
+        agent("Phase context status code:  Message: "),  # 5
+        agent("Running command npm run build"),  # 6  (BUILD's 'Entering phase' line is missing)
+        "src/app.ts(12,5): error TS2322: Type 'string' is not assignable to type 'number'.",  # 7
+        agent("Command did not exit successfully npm run build exit status 2"),  # 8
+        agent("Phase complete: BUILD State: FAILED"),  # 9
+        agent("Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: npm run build. Reason: exit status 2"),  # 10
+    )
+    for engine in ("reference", "python"):
+        diagnosis = diagnose(RULES, [data], options=EngineOptions(engine=engine))
+        top = diagnosis.findings[0]
+        assert (top.rule_id, top.role.value, top.first_line) == ("unrecognised-failure", "cause", 7)
+        assert "in the BUILD phase" in top.summary, top.summary
+        wrapper = next(f for f in diagnosis.findings if f.rule_id == "command-execution-error")
+        assert wrapper.phase == "BUILD"  # the context line is BUILD's, not the INSTALL phase's before it

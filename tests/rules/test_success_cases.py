@@ -17,8 +17,12 @@ def _succeeded(case) -> bool:  # type: ignore[no-untyped-def]
     """A log case whose every 'Phase complete' says SUCCEEDED (or true), and no record."""
     if case.log_path is None or case.record_path is not None:
         return False
-    states = PHASE_END.findall(case.log_path.read_bytes())
-    return bool(states) and all(s in (b"SUCCEEDED", b"true") for s in states)
+    data = case.log_path.read_bytes()
+    states = PHASE_END.findall(data)
+    # The older agent's last words when the build failed after the phases it reported (a copy
+    # may lack the failed phase's 'Phase complete' line): not a build that succeeded.
+    runtime_error = re.search(rb"^\[Container\] [\d/: .]+ Runtime error \(", data, re.MULTILINE)
+    return bool(states) and all(s in (b"SUCCEEDED", b"true") for s in states) and runtime_error is None
 
 
 SUCCESS_CASES = [c for c in CASES if _succeeded(c)]
