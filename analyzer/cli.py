@@ -172,7 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--baseline-log",
         metavar="PATH",
         help="the log of a build of the same project that succeeded (plain or .gz): lines it also "
-        "printed are not taken for the error of a failure no rule names",
+        "printed are not taken for the error of a failure no rule names (with --build-id the default "
+        "is the project's last build that succeeded)",
+    )
+    diagnose.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="with --build-id, do not read the log of the project's last build that succeeded "
+        "(ListBuildsForProject, BatchGetBuilds and its log, at most 16 MiB) as a baseline",
     )
     _add_budget_option(diagnose)
     _add_report_options(diagnose)
@@ -581,7 +588,7 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         clients = AwsClients(AwsOptions(args.profile, args.region or arn_region, args.endpoint_url))
         result = pipeline.diagnose_build_id(
             pack.rules, build_id, clients.client("codebuild"), clients.client("logs"), clients.client("s3"), options,
-            deadline=deadline,
+            deadline=deadline, baseline=not args.no_baseline,
         )  # fmt: skip
         diagnosis, failure = result.diagnosis, result.failure
     _present(diagnosis, args, stdout)

@@ -7,6 +7,7 @@ caller: only the CLI builds clients.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -176,18 +177,96 @@ def diagnose_build_id(
     options: engine.EngineOptions | None = None,
     wrap_source: Callable[[LogSource], LogSource] | None = None,
     deadline: Deadline | None = None,
+    *,
+    baseline: bool = False,
 ) -> BuildDiagnosis:
     """``diagnose --build-id``: fetch the record (``BatchGetBuilds``), then :func:`diagnose_build`.
 
     ``build_id`` is a build id or build ARN. Raises :class:`~analyzer.errors.BuildNotFound`
     and the other source errors of the record fetch; log errors are returned as in
     :func:`diagnose_build`. The organisation service's handler calls this too, so an event
-    is diagnosed exactly as the command line diagnoses the same build.
+    is diagnosed exactly as the command line diagnoses the same build. With ``baseline``
+    (and no baseline in ``options`` already), the project's last successful build's log is
+    the locator's baseline (:func:`fetch_baseline`), read only if the locator runs.
     """
     from analyzer.sources.codebuild import fetch_build
 
     build, _record = fetch_build(codebuild_client, build_id)
+    if baseline and not (options and options.baseline):
+        options = dataclasses.replace(
+            options or engine.EngineOptions(),
+            fetch_baseline=lambda: fetch_baseline(build, codebuild_client, logs_client, s3_client, deadline),
+        )
     return diagnose_build(rules, build, logs_client, s3_client, options, wrap_source, deadline)
+
+
+BASELINE_MAX_BYTES = 16 << 20
+"""Bytes read of a baseline's log (16 MiB): it gives line shapes only, so its head is enough."""
+
+
+def fetch_baseline(
+    build: Build, codebuild_client: Any, logs_client: Any, s3_client: Any = None, deadline: Deadline | None = None
+) -> engine.Baseline:
+    """The baseline of a failed ``build``: the log of its project's last build that ``SUCCEEDED``
+    (:func:`analyzer.sources.codebuild.last_succeeded_build`), read up to :data:`BASELINE_MAX_BYTES`.
+
+    Never raises for AWS's sake: a build that needs none (it succeeded or is running), a project
+    with no successful build, a log that cannot be read or an API error is a :class:`Baseline`
+    with no shapes and a note saying why; the diagnosis goes on without it. Past ``deadline`` (the
+    build's time budget) none is fetched, and a read it stops is not used.
+    """
+    from analyzer.engine.locator import baseline_shapes
+    from analyzer.sources.codebuild import last_succeeded_build, log_sources_for
+
+    if build.status in ("SUCCEEDED", "IN_PROGRESS"):
+        return engine.Baseline(frozenset(), note=f"no baseline: the build is {build.status}")
+    if not build.project:
+        return engine.Baseline(frozenset(), note="no baseline: the build record names no project")
+    if deadline is not None and deadline.passed():
+        return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}")
+    try:
+        found = last_succeeded_build(codebuild_client, build.project, exclude=build.build_id)
+        if found is None:
+            return engine.Baseline(
+                frozenset(), note=f"no baseline: none of the last builds of project {build.project} succeeded"
+            )
+        sources, _notes = log_sources_for(found, logs_client, s3_client)
+        problem = "it has no log"
+        for source in sources:
+            bounded = BoundedLog(source.chunks(), max_bytes=BASELINE_MAX_BYTES, deadline=deadline)
+            try:
+                shapes = baseline_shapes(bounded)
+            except LogsNotFound as exc:
+                problem = f"its log is gone ({exc.message})"
+                continue
+            if deadline is not None and deadline.passed():
+                return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}")
+            if not shapes:
+                problem = "its log is empty"
+                continue
+            cut = f" (its first {BASELINE_MAX_BYTES >> 20} MiB)" if bounded.stopped else ""
+            return engine.Baseline(
+                shapes, f"build {found.build_id}",
+                f"baseline: the log{cut} of build {found.build_id}, the project's last build that succeeded: "
+                "lines it also printed are not taken for the error of a failure no rule names",
+            )  # fmt: skip
+        return engine.Baseline(frozenset(), note=f"no baseline: build {found.build_id} succeeded, but {problem}")
+    except Exception as exc:  # a baseline is a help, never a reason for a diagnosis to fail
+        return engine.Baseline(frozenset(), note=f"no baseline: {_describe(exc)}")
+
+
+def _describe(exc: Exception) -> str:
+    """One line for an error met while fetching a baseline."""
+    from analyzer.errors import AccessDenied
+
+    if isinstance(exc, AccessDenied) and exc.action:
+        return f"access denied to {exc.action} (allow it, or pass --no-baseline)"
+    if isinstance(exc, SourceError):
+        return exc.message.splitlines()[0]
+    from analyzer.aws import translate_boto_error
+
+    translated = translate_boto_error(exc)
+    return translated.message if translated is not None else f"{type(exc).__name__}: {exc}"
 
 
 def load_build_record(path: Path, build_id: str | None = None) -> Build:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,19 @@ FALLBACK_TAG = "fallback"
 """Rules tagged so (``command-execution-error``) name a symptom, not a cause: with only such
 findings, the diagnosis also carries the log's last error-looking lines (:attr:`Diagnosis.tail`)."""
 
-__all__ = ["EngineOptions", "MatchOptions", "Prefilter", "compile_prefilter", "diagnose", "rank"]
+__all__ = ["Baseline", "EngineOptions", "MatchOptions", "Prefilter", "compile_prefilter", "diagnose", "rank"]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A successful build's log as the failure locator's baseline, or why there is none."""
+
+    shapes: frozenset[str]
+    """:func:`analyzer.engine.locator.baseline_shapes` of its log; empty when there is none."""
+    source: str = ""
+    """Which build it comes from, for the report (``build <id>``)."""
+    note: str = ""
+    """What the diagnosis's notes say of it: which build was used, or why none was."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,11 @@ class EngineOptions:
     baseline: frozenset[str] = frozenset()
     """Line shapes of a successful build's log (:func:`analyzer.engine.locator.baseline_shapes`):
     the locator does not take a line of one of these shapes for the error."""
+    fetch_baseline: Callable[[], Baseline] | None = None
+    """A baseline read on demand when :attr:`baseline` is empty (``diagnose --build-id``: the
+    project's last successful build's log): called at most once, and only when the failure
+    locator runs, so a build a rule explains costs no extra call. It must not raise (a baseline
+    that cannot be had is a :class:`Baseline` with a note); its note goes into the diagnosis."""
     prefilter: Prefilter | None = None
     """A prefilter compiled for these rules (e.g. loaded from the on-disk cache); built if ``None``."""
 
@@ -168,10 +185,20 @@ def diagnose(
             problems.append(problem)
     context = FailureContext.of(structure, build, succeeded)
     findings = sharpen_evidence([assign_role(finding, context) for finding in findings], structure, options.match.context_lines)
+    fetched: list[Baseline] = []
+
+    def baseline() -> tuple[frozenset[str], str]:
+        if options.baseline or options.fetch_baseline is None:
+            return options.baseline, ""
+        if not fetched:
+            fetched.append(options.fetch_baseline())
+        return fetched[0].shapes, fetched[0].source
+
     if options.locate:
         findings.extend(
-            explain_unexplained(findings, structure, context, build, options.match.context_lines, options.baseline)
+            explain_unexplained(findings, structure, context, build, options.match.context_lines, baseline)
         )
+        notes.extend(found.note for found in fetched if found.note)
     if redact:
         # The log model re-reads lines for sharper evidence and the locator builds its own
         # finding from raw lines: they are masked here too (idempotent on the matcher's).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.engine.lines import LOGGED_BELOW_ERROR, visible
@@ -177,20 +177,26 @@ def explain_unexplained(
     context: FailureContext,
     build: Build | None,
     context_lines: int = 3,
-    baseline: frozenset[str] = frozenset(),
+    baseline: Callable[[], tuple[frozenset[str], str]] | None = None,
 ) -> list[Finding]:
     """A finding for a failure no specific rule names a cause of: the log stopped mid-phase,
-    or the failure locator's error block. Empty when a cause is known or the log shows nothing."""
+    or the failure locator's error block. Empty when a cause is known or the log shows nothing.
+
+    ``baseline()`` gives a successful build's line shapes and which build they come from
+    (``""``: a log the user gave); it is called only when the locator runs (it may fetch a log).
+    """
     if structure is None or any(f.role is Role.CAUSE for f in findings):
         return []
     if (build is not None and build.status == "SUCCEEDED") or _log_says_succeeded(structure, context):
         return []
     if structure.failure is None and structure.open_phase is not None:
         return [_stopped(structure, build)]
-    located = locate(structure.window, structure.failure_span, baseline)
+    shapes, source = baseline() if baseline is not None else (frozenset(), "")
+    located = locate(structure.window, structure.failure_span, shapes)
     if located is None:
         return []
-    return [_located(located, structure, context, build, context_lines, bool(baseline))]
+    used = ("the log of " + (f"{source}, which succeeded," if source else "a build that succeeded")) if shapes else ""
+    return [_located(located, structure, context, build, context_lines, used)]
 
 
 def _log_says_succeeded(structure: LogStructure, context: FailureContext) -> bool:
@@ -217,7 +223,7 @@ def _context(window: Window, numbers: range) -> tuple[ContextLine, ...]:
 
 
 def _located(
-    located: Located, structure: LogStructure, context: FailureContext, build: Build | None, context_lines: int, baseline: bool
+    located: Located, structure: LogStructure, context: FailureContext, build: Build | None, context_lines: int, baseline: str
 ) -> Finding:
     from analyzer.engine import inert  # the one Markdown-inert rewrite of log text
 
@@ -243,7 +249,7 @@ def _located(
     signal = _SIGNALS.get(located.signal, "an error")
     summary = (
         f"No rule in the pack names this failure. {failed}; the lines shown are {signal} "
-        + (f"(line {first})" if first == last else f"(lines {first}-{last})") + (", found with the log of a build that succeeded as a baseline" if baseline else "") + "."
+        + (f"(line {first})" if first == last else f"(lines {first}-{last})") + (f", found with {baseline} as a baseline" if baseline else "") + "."
     )
     remediation = (
         "Read the lines shown: they are the failing tool's own error output, not CodeBuild's.\n\n"

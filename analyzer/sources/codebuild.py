@@ -147,3 +147,37 @@ def log_sources_for(build: Build, logs_client: Any, s3_client: Any) -> tuple[lis
         "no log stream: the build has no log (it may have failed before its log stream was "
         "created, in SUBMITTED, QUEUED or PROVISIONING)"
     )
+
+
+BASELINE_CANDIDATES = 100
+"""Builds of a project looked at for a baseline: the newest, one ``ListBuildsForProject`` page."""
+
+
+def last_succeeded_build(client: Any, project: str, *, exclude: str | None = None) -> Build | None:
+    """The newest build of ``project`` that ``SUCCEEDED`` among its :data:`BASELINE_CANDIDATES`
+    newest (``ListBuildsForProject``, then ``BatchGetBuilds``), other than ``exclude``; ``None``
+    when none did. Newest by ``startTime``, not by the listing's order (moto lists oldest first).
+
+    Raises the :class:`~analyzer.errors.SourceError` subclasses of either call.
+    """
+    from botocore.exceptions import ClientError
+
+    from analyzer.models import _parse_time
+    from analyzer.sources.base import verified_call
+
+    what = f"project {project}"
+    try:
+        page = verified_call(
+            lambda: client.list_builds_for_project(projectName=project, sortOrder="DESCENDING"),
+            action="codebuild:ListBuildsForProject",
+            what=what,
+            required={"ids": list},
+        )
+    except ClientError as exc:
+        raise translate_client_error(exc, "codebuild:ListBuildsForProject", what) from None
+    ids = [i for i in dict.fromkeys(page["ids"]) if isinstance(i, str) and i != exclude][:BASELINE_CANDIDATES]
+    records, _missing = fetch_build_records(client, ids) if ids else ([], [])
+    succeeded = [r for r in records if r.get("buildStatus") == "SUCCEEDED" and _parse_time(r.get("startTime"))]
+    if not succeeded:
+        return None
+    return Build.from_api(max(succeeded, key=lambda r: _parse_time(r.get("startTime"))))

@@ -148,3 +148,42 @@ def test_a_phase_without_an_entering_line_keeps_its_own_failure_and_context() ->
         assert "in the BUILD phase" in top.summary, top.summary
         wrapper = next(f for f in diagnosis.findings if f.rule_id == "command-execution-error")
         assert wrapper.phase == "BUILD"  # the context line is BUILD's, not the INSTALL phase's before it
+
+
+def test_a_baseline_is_fetched_only_when_the_locator_runs_and_its_note_is_kept() -> None:
+    from analyzer.engine import Baseline
+    from analyzer.engine.locator import shape
+
+    deprecation = "error: the legacy config key 'cache_dir' is deprecated (seen 12 times)"
+    unexplained = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command ./build.sh"),  # 2
+        "error: the legacy config key 'cache_dir' is deprecated (seen 14 times)",  # 3
+        "linker: cannot open output file dist/app: Permission denied",  # 4
+        agent("Command did not exit successfully ./build.sh exit status 1"),  # 5
+        agent("Phase complete: BUILD State: FAILED"),  # 6
+    )
+    explained = log_bytes(
+        agent("Entering phase BUILD"),
+        agent("Running command npm run build"),
+        "sh: 1: webpack: not found",
+        agent("Command did not exit successfully npm run build exit status 127"),
+        agent("Phase complete: BUILD State: FAILED"),
+    )
+    calls: list[str] = []
+
+    def fetch() -> Baseline:
+        calls.append("fetched")
+        return Baseline(frozenset({shape(deprecation)}), "build web:1234", "baseline: build web:1234")
+
+    options = EngineOptions(fetch_baseline=fetch)
+    diagnosis = diagnose(RULES, [explained], options=options)
+    assert diagnosis.root_cause.rule_id == "command-not-found" and calls == []  # a rule named it: no fetch
+    assert "baseline: build web:1234" not in diagnosis.notes
+    diagnosis = diagnose(RULES, [unexplained], options=options)
+    top = diagnosis.findings[0]
+    assert (top.rule_id, top.first_line, calls) == ("unrecognised-failure", 4, ["fetched"])
+    assert "found with the log of build web:1234, which succeeded, as a baseline" in top.summary
+    assert diagnosis.notes[-1] == "baseline: build web:1234"
+    alone = diagnose(RULES, [unexplained]).findings[0]
+    assert alone.first_line == 3 and "baseline" not in alone.summary

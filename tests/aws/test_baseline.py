@@ -1,0 +1,161 @@
+"""``diagnose --build-id``: the project's last successful build's log as the locator's baseline.
+
+End to end over real HTTP against moto: a line the successful build printed too (a deprecation
+'error' every build prints) is not chosen as the error block, while without the baseline it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from awshelp import create_user, diagnose, failed_record, iam_enforced, recorded_api_calls
+
+from analyzer.demo import seed_build
+
+pytestmark = pytest.mark.aws
+
+PROJECT = "web"
+
+PASSED_LOG = [
+    "[Container] 2025/03/08 23:03:47.974700 Entering phase BUILD",
+    "[Container] 2025/03/08 23:03:48.112121 Running command ./build.sh",
+    "error: the legacy config key 'cache_dir' is deprecated (seen 12 times)",
+    "compiling 120 files",
+    "[Container] 2025/03/08 23:03:50.000002 Phase complete: BUILD State: SUCCEEDED",
+    "[Container] 2025/03/08 23:03:50.000003 Phase context status code:  Message: ",
+]
+
+FAILED_LOG = [
+    "[Container] 2025/03/09 10:00:00.790021 Entering phase BUILD",  # 1
+    "[Container] 2025/03/09 10:00:00.910210 Running command ./build.sh",  # 2
+    "error: the legacy config key 'cache_dir' is deprecated (seen 14 times)",  # 3: printed when it passed too
+    "compiling 121 files",  # 4
+    "linker: cannot open output file dist/app: Permission denied",  # 5: the error
+    "[Container] 2025/03/09 10:00:05.000001 Command did not exit successfully ./build.sh exit status 1",  # 6
+    "[Container] 2025/03/09 10:00:05.000002 Phase complete: BUILD State: FAILED",  # 7
+]
+
+
+def _passed_record(project: str) -> dict[str, Any]:
+    phases = [
+        {"phaseType": phase, "phaseStatus": "SUCCEEDED", "durationInSeconds": 1,
+         "contexts": [{"statusCode": "", "message": ""}]}
+        for phase in ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
+                      "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING")
+    ]  # fmt: skip
+    record = failed_record(project, "BUILD", "", "")
+    record.update(buildStatus="SUCCEEDED", phases=[*phases, {"phaseType": "COMPLETED"}])
+    return record
+
+
+def _failed(project: str = PROJECT) -> str:
+    record = failed_record(
+        project, "BUILD", "COMMAND_EXECUTION_ERROR", "Error while executing command: ./build.sh. Reason: exit status 1"
+    )
+    return seed_build_with(record, FAILED_LOG)
+
+
+def seed_build_with(record: dict[str, Any], lines: list[str] | None) -> str:
+    """Seed a build in the moto server the CLI talks to (``AWS_ENDPOINT_URL``)."""
+    import os
+
+    return seed_build(os.environ["AWS_ENDPOINT_URL"], record, lines)
+
+
+def _located(run: Any) -> dict[str, Any]:
+    assert run.status == 1, run.stderr
+    top = run.report["findings"][0]
+    assert top["rule_id"] == "unrecognised-failure", top
+    return top  # type: ignore[no-any-return]
+
+
+def test_the_last_successful_build_keeps_the_locator_off_a_line_it_printed_too() -> None:
+    # seed_build starts each later build of a project earlier: the first seeded is the newest.
+    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    seed_build_with(_passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD", "old"])
+    seed_build_with(_passed_record("other-project"), ["error: the legacy config key 'cache_dir' is deprecated (seen 1 times)"])
+    failed = _failed()
+
+    alone = diagnose(failed, "--no-baseline")
+    assert _located(alone)["line_numbers"] == [3]  # without a baseline, the deprecation 'error' is taken
+    assert not any("baseline" in note for note in alone.report["notes"])
+
+    with recorded_api_calls() as calls:
+        run = diagnose(failed)
+    located = _located(run)
+    assert located["line_numbers"] == [5]
+    assert f"found with the log of build {passed}, which succeeded, as a baseline" in located["summary"]
+    assert run.report["notes"][-1] == (
+        f"baseline: the log of build {passed}, the project's last build that succeeded: "
+        "lines it also printed are not taken for the error of a failure no rule names"
+    )
+    assert ("codebuild", "ListBuildsForProject") in calls
+    assert all(op.startswith(("BatchGet", "Get", "List")) for _, op in calls)  # read-only
+
+
+def test_the_newest_successful_build_is_the_baseline() -> None:
+    import os
+
+    from moto.codebuild.models import codebuild_backends
+
+    from analyzer.demo import ACCOUNT, REGION
+
+    older = seed_build_with(_passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD"])
+    newer = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    # Listed oldest first (as moto does) but started later: the newest is chosen by its start time.
+    stored = {b["id"]: b for b in codebuild_backends[ACCOUNT][REGION].build_metadata_history[PROJECT]}
+    stored[newer]["startTime"] = stored[older]["startTime"] + 60
+    assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1")
+    run = diagnose(_failed())
+    assert run.report["notes"][-1].startswith(f"baseline: the log of build {newer}, ")
+    assert _located(run)["line_numbers"] == [5]
+
+
+def test_no_successful_build_is_a_note_not_an_error() -> None:
+    failed = _failed()
+    _failed()  # another failure of the same project: not a baseline
+    run = diagnose(failed)
+    assert _located(run)["line_numbers"] == [3]
+    assert run.report["notes"][-1] == f"no baseline: none of the last builds of project {PROJECT} succeeded"
+
+
+def test_a_successful_build_without_a_log_is_a_note() -> None:
+    passed = seed_build_with(_passed_record(PROJECT), None)
+    run = diagnose(_failed())
+    assert _located(run)["line_numbers"] == [3]
+    assert run.report["notes"][-1] == f"no baseline: build {passed} succeeded, but it has no log"
+
+
+def test_a_denied_baseline_fetch_is_a_note_never_a_failed_diagnosis(moto_endpoint: str, monkeypatch: Any) -> None:
+    seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    failed = _failed()
+    user = create_user(moto_endpoint, "no-listing", ["codebuild:BatchGetBuilds", "logs:GetLogEvents"])
+    for key, value in user.items():
+        monkeypatch.setenv(key, value)
+    with iam_enforced(moto_endpoint):
+        run = diagnose(failed)
+    assert _located(run)["line_numbers"] == [3]
+    note = run.report["notes"][-1]
+    assert note == "no baseline: access denied to codebuild:ListBuildsForProject (allow it, or pass --no-baseline)"
+
+
+def test_a_rule_that_names_the_cause_fetches_no_baseline() -> None:
+    seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    record = failed_record(PROJECT, "BUILD", "COMMAND_EXECUTION_ERROR", "Error while executing command: docker build")
+    failed = seed_build_with(
+        record,
+        [
+            "[Container] 2025/03/09 10:00:00.790021 Entering phase BUILD",
+            "[Container] 2025/03/09 10:00:00.910210 Running command docker build .",
+            "toomanyrequests: You have reached your pull rate limit. You may increase the limit by "
+            "authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+            "[Container] 2025/03/09 10:00:05.000001 Command did not exit successfully docker build . exit status 1",
+            "[Container] 2025/03/09 10:00:05.000002 Phase complete: BUILD State: FAILED",
+        ],
+    )
+    with recorded_api_calls() as calls:
+        run = diagnose(failed)
+    assert run.report["root_cause"] == "docker-hub-rate-limit"
+    assert ("codebuild", "ListBuildsForProject") not in calls  # the baseline is fetched only when used
+    assert not any("baseline" in note for note in run.report["notes"])
