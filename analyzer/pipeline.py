@@ -132,7 +132,7 @@ def diagnose_build(
     if build.status == "IN_PROGRESS":
         notes.insert(0, "the build is still in progress: its log and record may be incomplete")
     elif build.status == "SUCCEEDED":
-        notes.insert(0, "the build succeeded: findings, if any, did not fail it")
+        notes.insert(0, engine.SUCCEEDED_NOTE)
     if wrap_source is not None:
         sources = [wrap_source(source) for source in sources]
     failure: SourceError | None = None

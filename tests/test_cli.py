@@ -121,7 +121,11 @@ def test_no_finding_exits_0(tmp_path: Path) -> None:
     log.write_text("[Container] 2025/03/08 23:03:46.050806 Phase complete: BUILD State: SUCCEEDED\n")
     run = Run(["diagnose", "--log-file", str(log)])
     assert run.code == 0
-    assert "No known failure matched." in run.out
+    assert "Nothing failed: the build succeeded." in run.out  # its one phase succeeded
+    log.write_text("compiling\nlinking\n")
+    run = Run(["diagnose", "--log-file", str(log)])
+    assert run.code == 0
+    assert "No known failure matched." in run.out  # a log that does not say whether it passed
 
 
 def test_an_unknown_failure_still_gets_line_numbered_evidence(tmp_path: Path) -> None:
@@ -378,6 +382,7 @@ def test_a_match_only_in_phases_that_succeeded_is_info_and_does_not_fail(tmp_pat
     (finding,) = report["findings"]
     assert (finding["rule_id"], finding["severity"]) == ("docker-hub-rate-limit", "info")
     assert report["notes"] == [
+        "the build succeeded: findings, if any, did not fail it",  # every phase of the log did
         "docker-hub-rate-limit matched only in phases that succeeded (PRE_BUILD): "
         "it did not fail the build, so it is reported as info"
     ]
@@ -482,3 +487,12 @@ def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(tmp_path: Path) ->
     assert run.code == 1
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # not replaced by a regular file
     assert json.loads(received[0])["root_cause"] == "docker-hub-rate-limit"
+
+
+def test_a_log_of_a_build_that_passed_says_so_and_lists_no_error_looking_lines(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.log"
+    ok.write_text(BASELINE_OK, encoding="utf-8")
+    run = Run(["diagnose", "--log-file", str(ok)])
+    assert run.code == 0
+    assert "Last error-looking lines" not in run.out and "No known failure matched" not in run.out
+    assert "Nothing failed: the build succeeded." in run.out

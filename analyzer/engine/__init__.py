@@ -22,6 +22,7 @@ from analyzer.engine.prefilter import ENGINE_ENV, Prefilter, choose_backend, com
 from analyzer.engine.ranking import (
     FailureContext,
     assign_role,
+    build_passed,
     explain_unexplained,
     rank,
     sharpen_evidence,
@@ -29,6 +30,9 @@ from analyzer.engine.ranking import (
 from analyzer.engine.structure import StructureBuilder
 from analyzer.engine.tail import ErrorTail
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Role, Rule, RuleProblem, Severity
+
+SUCCEEDED_NOTE = "the build succeeded: findings, if any, did not fail it"
+"""The note of a diagnosis whose record says ``SUCCEEDED`` (else whose log says every phase did)."""
 
 FALLBACK_TAG = "fallback"
 """Rules tagged so (``command-execution-error``) name a symptom, not a cause: with only such
@@ -205,6 +209,9 @@ def diagnose(
         from analyzer.redact import redact_located
 
         findings = redact_located(findings, {rule.id for rule in rules})
+    passed = build_passed(structure, context, build)
+    if passed and SUCCEEDED_NOTE not in notes:
+        notes.insert(0, SUCCEEDED_NOTE)
     return Diagnosis(
         findings=tuple(rank(findings)),
         build=build,
@@ -213,7 +220,8 @@ def diagnose(
         problems=tuple(problems),
         # With no cause at all (not even a located block: the failing command printed
         # nothing the locator reads as an error), the log's last complaints are kept.
-        tail=_tail(tail, redact) if not any(f.role is Role.CAUSE for f in findings) else (),
+        # A build that passed has no failure to look for (its 'error' lines did not fail it).
+        tail=_tail(tail, redact) if not passed and not any(f.role is Role.CAUSE for f in findings) else (),
     )
 
 

@@ -79,11 +79,16 @@ def _phase_index(phase: str | None) -> int | None:
 
 
 def assign_role(finding: Finding, context: FailureContext) -> Finding:
-    """``finding`` with its role and the reason for it (see the module docstring)."""
+    """``finding`` with its role and the reason for it (see the module docstring).
+
+    Noise is at most ``info``: a message in a command that passed did not fail the build, so it
+    does not count as an error (nor towards ``--fail-on``), as a match in a phase that succeeded.
+    """
     if finding.role is not Role.CAUSE or finding.role_reason:
         return finding  # already decided (it matched only in phases that succeeded)
     role, reason = _role(finding, context)
-    return dataclasses.replace(finding, role=role, role_reason=reason)
+    severity = min(finding.severity, Severity.INFO) if role is Role.NOISE else finding.severity
+    return dataclasses.replace(finding, role=role, role_reason=reason, severity=severity)
 
 
 def _role(finding: Finding, context: FailureContext) -> tuple[Role, str]:
@@ -197,6 +202,16 @@ def explain_unexplained(
         return []
     used = ("the log of " + (f"{source}, which succeeded," if source else "a build that succeeded")) if shapes else ""
     return [_located(located, structure, context, build, context_lines, used)]
+
+
+def build_passed(structure: LogStructure | None, context: FailureContext, build: Build | None) -> bool:
+    """Whether the build passed: its record says ``SUCCEEDED``, else its log says every phase did."""
+    if build is not None and build.status:
+        return build.status == "SUCCEEDED"
+    if structure is None or not _log_says_succeeded(structure, context):
+        return False
+    # A CodeBuild log says so only with a phase it saw end, every one of them well.
+    return structure.ci != "codebuild" or (bool(structure.phase_outcomes) and all(structure.phase_outcomes.values()))
 
 
 def _log_says_succeeded(structure: LogStructure, context: FailureContext) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer.engine import EngineOptions, diagnose
-from analyzer.models import Role
+from analyzer.models import Role, Severity
 from analyzer.rules import load_rules
 from tests.helpers import agent, log_bytes
 
@@ -187,3 +187,37 @@ def test_a_baseline_is_fetched_only_when_the_locator_runs_and_its_note_is_kept()
     assert diagnosis.notes[-1] == "baseline: build web:1234"
     alone = diagnose(RULES, [unexplained]).findings[0]
     assert alone.first_line == 3 and "baseline" not in alone.summary
+
+
+PASSED = log_bytes(
+    agent("Entering phase BUILD"),  # 1
+    agent("Running command ./build.sh"),  # 2
+    "error: the legacy config key 'cache_dir' is deprecated (seen 12 times)",  # 3
+    "compiling 120 files",  # 4
+    agent("Phase complete: BUILD State: SUCCEEDED"),  # 5
+    agent("Phase context status code:  Message: "),  # 6
+)
+
+
+def test_a_build_that_passed_shows_no_error_looking_lines_and_says_it_passed() -> None:
+    diagnosis = diagnose(RULES, [PASSED])
+    assert diagnosis.findings == () and diagnosis.tail == ()
+    assert "the build succeeded: findings, if any, did not fail it" in diagnosis.notes
+
+
+def test_noise_in_a_command_that_passed_is_not_error_level() -> None:
+    data = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command docker pull node:20"),  # 2
+        "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",  # 3
+        agent("Running command npm test"),  # 4
+        "  1) Cart",  # 5
+        "       applies the discount:",  # 6
+        "     AssertionError: expected 100 to equal 90",  # 7
+        agent("Command did not exit successfully npm test exit status 1"),  # 8
+        agent("Phase complete: BUILD State: FAILED"),  # 9
+    )
+    diagnosis = diagnose(RULES, [data])
+    noise = next(f for f in diagnosis.findings if f.rule_id == "docker-hub-rate-limit")
+    assert (noise.role, noise.severity) == (Role.NOISE, Severity.INFO), noise.role_reason
+    assert diagnosis.findings[0].rule_id == "unrecognised-failure"
