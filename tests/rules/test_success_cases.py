@@ -22,7 +22,15 @@ def _succeeded(case) -> bool:  # type: ignore[no-untyped-def]
     # The older agent's last words when the build failed after the phases it reported (a copy
     # may lack the failed phase's 'Phase complete' line): not a build that succeeded.
     runtime_error = re.search(rb"^\[Container\] [\d/: .]+ Runtime error \(", data, re.MULTILINE)
-    return bool(states) and all(s in (b"SUCCEEDED", b"true") for s in states) and runtime_error is None
+    # Nor is a log that stops inside a phase it entered (a build stopped or timed out).
+    entered = set(re.findall(rb"(?:Entering phase|Phase is) ([A-Z_]+)", data))
+    completed = set(re.findall(rb"Phase complete: ([A-Z_]+)", data))
+    return (
+        bool(states)
+        and all(s in (b"SUCCEEDED", b"true") for s in states)
+        and runtime_error is None
+        and entered <= completed
+    )
 
 
 SUCCESS_CASES = [c for c in CASES if _succeeded(c)]
