@@ -245,6 +245,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fixtures_option(rules_test)
     _add_rules_options(rules_test)
 
+    rules_draft = _command(
+        rules_commands, "draft",
+        help="draft a tested rule from a scan's recurring unknown failure, or from one log line",
+        description="Write <id>.yaml into --output-dir and its fixture cases beside it (where 'rules test "
+        "--rules-dir' finds them): a pattern generalised from the failure's template with named captures, "
+        "severity, priority and phases filled in, a title and summary to edit. The draft is linted and its "
+        "cases run before anything is written.",
+        epilog="examples:\n"
+        "  codebuild-doctor scan --format json --output scan.json\n"
+        "  codebuild-doctor rules draft --from-scan scan.json --cluster 1 --id helm-release-locked\n"
+        "  codebuild-doctor rules draft --from-log build.log --line 212 --id alembic-revision-missing\n"
+        "  codebuild-doctor rules test --rules-dir rules && codebuild-doctor scan --rules-dir rules\n",
+        formatter_class=_HelpFormatter,
+    )
+    origin = rules_draft.add_mutually_exclusive_group(required=True)
+    origin.add_argument("--from-scan", type=Path, metavar="FILE", help="a scan's JSON report (scan --format json)")
+    origin.add_argument("--from-log", type=Path, metavar="FILE", help="a saved build log (plain or .gz)")
+    rules_draft.add_argument("--cluster", type=_at_least_one, metavar="N", help="with --from-scan: the cluster's rank")
+    rules_draft.add_argument("--line", type=_at_least_one, metavar="N", help="with --from-log: the error line's number")
+    rules_draft.add_argument("--id", required=True, metavar="ID", help="the new rule's id (kebab-case)")
+    rules_draft.add_argument(
+        "--output-dir", type=Path, default=Path("rules"), metavar="DIR",
+        help="where the rule goes (default: ./rules); its cases go to DIR/../fixtures/<id>/",
+    )  # fmt: skip
+    rules_draft.add_argument("--force", action="store_true", help="replace the files of an earlier draft")
+    rules_draft.add_argument(
+        "--cache-dir", type=Path, metavar="DIR",
+        help="the scan's cache, for a successful build's log as the negative case (default: scan's default)",
+    )  # fmt: skip
+    _add_rules_options(rules_draft)
+
     rules_docs = _command(
         rules_commands, "docs",
         help="generate the rule catalogue (Markdown), e.g. docs/rules.md",

@@ -274,8 +274,15 @@ def cluster_texts(texts: Iterable[str], similarity: float = SIMILARITY) -> tuple
 
 
 def unexplained(report: ScanReport) -> list[Diagnosis]:
-    """The report's builds no specific rule explains, oldest first (then by build id)."""
-    items = [d for d in report.diagnoses if d.explained_by is None]
+    """The report's failed builds no specific rule explains, oldest first (then by build id).
+
+    A build that succeeded (``scan --status SUCCEEDED``) has nothing to explain: it is left out.
+    """
+    items = [
+        d
+        for d in report.diagnoses
+        if d.explained_by is None and (d.build is None or d.build.status not in ("SUCCEEDED", "IN_PROGRESS"))
+    ]
     return sorted(items, key=lambda d: _oldest_first(d.build))
 
 

@@ -436,7 +436,7 @@ def test_every_command_has_a_description_and_its_help_fits_80_columns(monkeypatc
         assert " ".join(parser.description.split()) in " ".join(text.split())  # shown, wrapped
         wide = [line for line in text.splitlines() if len(line) > 80 and len(line.split()) > 1]
         assert wide == [], f"codebuild-doctor {' '.join(path)} --help"
-    assert {"diagnose", "scan", "demo", "rules", "rules list", "rules show", "rules lint", "rules test", "rules docs"} <= set(seen)
+    assert {"diagnose", "scan", "demo", "rules", "rules list", "rules show", "rules lint", "rules test", "rules docs", "rules draft"} <= set(seen)
 
 
 BASELINE_OK = """\

@@ -180,3 +180,29 @@ def record(kind: UnknownKind, project: str, minutes: int) -> dict[str, object]:
         phases.append({"phaseType": phase, "phaseStatus": "SUCCEEDED", "durationInSeconds": 0})
     phases.append({"phaseType": "COMPLETED"})
     return {"projectName": project, "buildStatus": "FAILED", "phases": phases}
+
+
+def success_lines(rng: random.Random, project: str) -> list[str]:
+    """The log of a build of ``project`` that succeeded (every phase, output that is no error)."""
+    second = iter(range(0, 60))
+
+    def agent(text: str) -> str:
+        return AGENT.format(second=next(second), micro=rng.randint(0, 999_999)) + text
+
+    lines = [agent("Running on CodeBuild On-demand"), agent("Waiting for agent ping")]
+    for phase in PHASES:
+        lines.append(agent(f"Entering phase {phase}"))
+        if phase == "BUILD":
+            lines += [agent("Running command make release"), f"Building {project} {rng.randint(1, 9)}.{rng.randint(0, 9)}",
+                      "Collected 214 items; 214 passed", f'Release "{project}" has been upgraded. Happy Helming!']  # fmt: skip
+        lines.append(agent(f"Phase complete: {phase} State: SUCCEEDED"))
+        lines.append(agent("Phase context status code:  Message: "))
+    return [line + "\n" for line in lines]
+
+
+def success_record(project: str) -> dict[str, object]:
+    """A ``BatchGetBuilds`` record of a build that succeeded."""
+    phases: list[dict[str, object]] = [{"phaseType": "SUBMITTED", "phaseStatus": "SUCCEEDED", "durationInSeconds": 0}]
+    phases += [{"phaseType": p, "phaseStatus": "SUCCEEDED", "durationInSeconds": 30} for p in PHASES]
+    phases.append({"phaseType": "COMPLETED"})
+    return {"projectName": project, "buildStatus": "SUCCEEDED", "phases": phases}

@@ -39,6 +39,7 @@ def run_rules_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         "lint": _rules_lint,
         "test": _rules_test,
         "docs": _rules_docs,
+        "draft": _rules_draft,
     }[args.rules_command]
     return handler(args, stdout, stderr)
 
@@ -330,4 +331,43 @@ def _rules_docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     write_whole(text, args.output, stdout)
     if args.output is not None:
         print(f"{PROG}: wrote {args.output} ({len(pack.rules)} rules)", file=stderr)
+    return ExitStatus.OK
+
+
+def _rules_draft(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from analyzer.rules.draft import load_scan, make_draft, source_from_log, source_from_scan, write_draft
+
+    if args.from_scan is not None:
+        if args.cluster is None or args.line is not None:
+            raise ConfigError("--from-scan goes with --cluster N (the cluster's rank in the report)")
+        cache = None
+        cache_dir = args.cache_dir
+        if cache_dir is None:
+            from analyzer.cache import default_cache_dir
+
+            cache_dir = default_cache_dir()
+        if (Path(cache_dir) / "cache.sqlite3").is_file():
+            from analyzer.cache import BuildCache
+
+            cache = BuildCache(Path(cache_dir), warn=lambda message: print(f"{PROG}: warning: {message}", file=stderr))
+        try:
+            source = source_from_scan(load_scan(args.from_scan), args.cluster, path=str(args.from_scan), cache=cache)
+        finally:
+            if cache is not None:
+                cache.close()
+    else:
+        if args.line is None or args.cluster is not None:
+            raise ConfigError("--from-log goes with --line N (the error line's number)")
+        if not args.from_log.is_file():
+            raise ConfigError(f"--from-log: no such file: {args.from_log}")
+        source = source_from_log(args.from_log, args.line)
+    pack = load_pack(args)
+    draft = make_draft(args.id, source)
+    written = write_draft(draft, pack.rules, args.output_dir, force=args.force)
+    stdout.write("".join(f"{_display(path)}\n" for path in written))
+    print(
+        f"{PROG}: drafted {args.id} ({len(draft.cases)} cases; negative from {source.negative_from.replace('-', ' ')}); "
+        "edit what is marked EDIT, then run 'rules test' and 'rules lint --strict'",
+        file=stderr,
+    )
     return ExitStatus.OK

@@ -19,7 +19,7 @@ import pytest
 
 from analyzer.cli import main
 from analyzer.demo import FAKE_CREDENTIALS, moto_server, seed_builds_in_process
-from tests.unknown_failures import KINDS, log_lines, record
+from tests.unknown_failures import KINDS, log_lines, record, success_lines, success_record
 
 pytestmark = pytest.mark.aws
 
@@ -58,9 +58,13 @@ def unknowns() -> Iterator[Seeded]:
             specs.append({"record": rec, "log_lines": log_lines(kind, rng, i), "start_time": now - 3600 * (50 - n * 0.8)})
             kinds.append((kind.name, minutes))
             n += 1
+    successes = [
+        {"record": success_record(project), "log_lines": success_lines(rng, project), "start_time": now - 3600 * 30}
+        for project in PROJECTS
+    ]
     with moto_server() as endpoint:
-        ids = seed_builds_in_process(specs, region=REGION)
-        yield Seeded(endpoint, dict(zip(ids, kinds, strict=True)))
+        ids = seed_builds_in_process(specs + successes, region=REGION)
+        yield Seeded(endpoint, dict(zip(ids, kinds, strict=False)))
     mp.undo()
 
 
@@ -132,3 +136,55 @@ def test_text_markdown_and_html_show_the_clusters_ranked(unknowns: Seeded, tmp_p
     assert html.count('<details class="cluster"') == 5
     # Log text is escaped: the kubectl template's quotes and the <*> marks are entities, never markup.
     assert "error: unable to recognize &lt;*&gt; no matches for kind &lt;*&gt; in version &#34;extensions/v1beta1&#34;" in html
+
+
+DRAFTED = {"helm": "helm-release-locked", "kubectl": "kubectl-removed-api-version", "alembic": "alembic-revision-missing",
+           "flake8": "flake8-line-too-long", "rust": "rust-unresolved-name"}  # fmt: skip
+ALEMBIC_PATTERN = (
+    r"""    - '^\s*alembic\.util\.exc\.CommandError:\s+Can''t\s+locate\s+revision\s+identified\s+by\s+"""
+    r"""''(?P<id>[0-9a-f]+)'''"""
+)
+
+
+def test_drafted_rules_pass_their_cases_and_a_second_scan_explains_every_build(unknowns: Seeded, tmp_path: Path) -> None:
+    scan_json, cache = tmp_path / "scan.json", tmp_path / "cache"
+    code, _out, err = _scan(unknowns, "--format", "json", "-o", str(scan_json), "--cache-dir", str(cache),
+                            "--status", "FAILED,SUCCEEDED")  # fmt: skip
+    assert code == 1, err
+    data = json.loads(scan_json.read_text(encoding="utf-8"))
+    assert data["summary"]["builds"] == 63
+    assert [c["builds"] for c in data["clusters"]] == [20, 20, 12, 6, 2]  # the successes are no cluster
+    team = tmp_path / "team"
+    for cluster in data["clusters"]:
+        kind = next(k.name for k in KINDS if k.template == cluster["template"])
+        out, err_stream = io.StringIO(), io.StringIO()
+        code = main(
+            ["rules", "draft", "--from-scan", str(scan_json), "--cluster", str(cluster["rank"]), "--id", DRAFTED[kind],
+             "--output-dir", str(team / "rules"), "--cache-dir", str(cache)],
+            stdout=out, stderr=err_stream,
+        )  # fmt: skip
+        assert code == 0, err_stream.getvalue()
+        cases = team / "fixtures" / DRAFTED[kind]
+        # The negative case is a build of the same project that succeeded, read from the scan's cache.
+        assert "Happy Helming!" in (cases / "negative-success.log").read_text(encoding="utf-8")
+        assert (cases / "positive-sample.log").read_text(encoding="utf-8").count(cluster["members"][0]["line"]) == 1
+    rule = (team / "rules" / "alembic-revision-missing.yaml").read_text(encoding="utf-8")
+    assert ALEMBIC_PATTERN + "\n" in rule
+    assert "  phases: [PRE_BUILD]" in rule and "severity: error" in rule
+
+    out, err_stream = io.StringIO(), io.StringIO()
+    assert main(["rules", "test", "--rules-dir", str(team / "rules")], stdout=out, stderr=err_stream) == 0, out.getvalue()
+    # 4 rules x (the sample, the builds' other lines, a negative); helm's builds all print one line: no second positive
+    assert err_stream.getvalue() == "14 passed, 0 failed\n"
+    lint = io.StringIO()
+    assert main(["rules", "lint", "--strict", str(team / "rules")], stdout=lint, stderr=io.StringIO()) == 0, lint.getvalue()
+
+    code, out_text, err = _scan(unknowns, "--format", "json", "--cache-dir", str(cache), "--rules-dir", str(team / "rules"))
+    second = json.loads(out_text)
+    assert (second["summary"]["builds"], second["summary"]["unknown"], second["summary"]["diagnosed"]) == (60, 0, 60)
+    assert second["clusters"] == []
+    causes = {c["rule_id"]: c["builds"] for c in second["summary"]["causes"]}
+    assert causes == {DRAFTED[k]: n for k, n in COUNTS.items()}
+    for build in second["builds"]:
+        kind, _minutes = unknowns.builds[build["build"]["build_id"]]
+        assert build["root_cause"] == DRAFTED[kind]
