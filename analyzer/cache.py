@@ -41,7 +41,9 @@ from analyzer.errors import LogsNotFound, SourceError
 from analyzer.sources.base import LogSource
 
 SCHEMA_VERSION = 2
-"""Bumped when the tables change; a file of another version is rebuilt."""
+"""Bumped when the tables change incompatibly; a file of another version is rebuilt. A table
+added with ``CREATE TABLE IF NOT EXISTS`` (``fingerprints``) keeps the version: an older file
+gains it when opened, and an older codebuild-doctor ignores it."""
 PIECE_BYTES = 1 << 20
 """A cached log's compressed stream is stored in rows of this many bytes (see :meth:`BuildCache.get_log`)."""
 FILE_NAME = "cache.sqlite3"
@@ -71,6 +73,11 @@ CREATE TABLE IF NOT EXISTS log_pieces (
     PRIMARY KEY (build_key, seq)
 );
 CREATE INDEX IF NOT EXISTS logs_lru ON logs (last_used);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    build_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,     -- the masked fingerprint line of an unexplained build (analyzer.clusters)
+    started REAL                   -- the build's startTime, epoch seconds
+);
 """
 
 
@@ -365,6 +372,43 @@ class BuildCache:
             self._delete(key)
             total -= size
             self.evicted += 1
+
+    # -- fingerprints ----------------------------------------------------------------------
+
+    def put_fingerprints(self, rows: list[tuple[str, str | None, float | None]]) -> None:
+        """Keep each build's fingerprint (``(build id, fingerprint, startTime)``) in one transaction;
+        a ``None`` fingerprint (the build is explained now) drops the build's."""
+        with self._lock:
+            if self._db is None or not rows:
+                return
+            try:
+                with self._transaction():
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)",
+                        [(b, f, t) for b, f, t in rows if f is not None],
+                    )
+                    self._db.executemany(
+                        "DELETE FROM fingerprints WHERE build_id=?", [(b,) for b, f, _t in rows if f is None]
+                    )
+            except sqlite3.Error as exc:
+                self._failed(exc)
+
+    def fingerprint_history(self) -> list[tuple[str, int, float | None, float | None]]:
+        """``(fingerprint, builds, first startTime, last startTime)`` over every build the cache keeps one of."""
+        with self._lock:
+            if self._db is None:
+                return []
+            try:
+                return [
+                    (str(f), int(n), first, last)
+                    for f, n, first, last in self._db.execute(
+                        "SELECT fingerprint, COUNT(*), MIN(started), MAX(started) FROM fingerprints "
+                        "GROUP BY fingerprint ORDER BY fingerprint"
+                    )
+                ]
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return []
 
     def stats(self) -> dict[str, int]:
         """Counts of cached records and logs and the stored log bytes."""

@@ -46,7 +46,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from analyzer.errors import ConfigError, SourceError, Throttled, TransportError
-from analyzer.models import Build, BuildId, Diagnosis, Rule, ScanReport, SkippedBuild, _parse_time
+from analyzer.models import Build, BuildId, Diagnosis, FingerprintHistory, Rule, ScanReport, SkippedBuild, _parse_time
 from analyzer.sources.base import DEFAULT_BUDGET, Deadline
 
 DEFAULT_STATUSES: tuple[str, ...] = ("FAILED", "FAULT", "TIMED_OUT")
@@ -271,6 +271,7 @@ def scan(
     diagnoses.sort(key=lambda d: _newest_first(d.build))  # type: ignore[arg-type]
     skipped.sort(key=lambda s: s.build_id)
     account = next((b.account for b in builds if b.account), None)
+    history = _fingerprint_history(cache, diagnoses)
     return ScanReport(
         diagnoses=tuple(diagnoses),
         skipped=tuple(skipped),
@@ -280,6 +281,34 @@ def scan(
         until=until,
         projects=tuple(projects),
         statuses=tuple(options.statuses),
+        history=history,
+    )
+
+
+def _fingerprint_history(cache: Any, diagnoses: Sequence[Diagnosis]) -> tuple[FingerprintHistory, ...]:
+    """Keep each diagnosed build's fingerprint in the cache, then read the cache's whole history.
+
+    An unexplained failed build's fingerprint is kept (see :mod:`analyzer.clusters`); a build
+    explained now drops one kept by an earlier scan. Without a cache: no history.
+    """
+    if cache is None or not getattr(cache, "enabled", False):
+        return ()
+    from analyzer.clusters import error_block, fingerprint, unexplained
+
+    open_ = {id(d) for d in unexplained(ScanReport(tuple(diagnoses)))}
+    rows = [
+        (
+            d.build.build_id,
+            fingerprint(error_block(d).line.text) if id(d) in open_ else None,
+            d.build.start_time.timestamp() if d.build.start_time else None,
+        )
+        for d in diagnoses
+        if d.build is not None and d.build.build_id
+    ]
+    cache.put_fingerprints(rows)
+    return tuple(
+        FingerprintHistory(text, builds, _parse_time(first), _parse_time(last))
+        for text, builds, first, last in cache.fingerprint_history()
     )
 
 
@@ -297,6 +326,7 @@ def merge_reports(reports: Sequence[ScanReport]) -> ScanReport:
         until=reports[0].until,
         projects=tuple(dict.fromkeys(p for r in reports for p in r.projects)),
         statuses=reports[0].statuses,
+        history=reports[-1].history,  # one cache for every account: the last scan's read holds them all
     )
 
 

@@ -362,6 +362,8 @@ def _success_log(data: Mapping[str, Any], projects: Sequence[str], cache: Any) -
     """The last lines of the log of a build of one of ``projects`` that succeeded, from the cache."""
     if cache is None:
         return []
+    from types import SimpleNamespace
+
     from analyzer.cache import log_key
 
     for build in data.get("builds") or ():
@@ -370,11 +372,9 @@ def _success_log(data: Mapping[str, Any], projects: Sequence[str], cache: Any) -
             continue
         if record.get("project") not in projects or not record.get("log_group") or not record.get("log_stream"):
             continue
-
-        class _Described:
-            description = f"cloudwatch:{record['log_group']}/{record['log_stream']}"
-
-        cached = cache.get_log(log_key(str(record.get("build_arn") or record.get("build_id")), _Described()))  # type: ignore[arg-type]
+        # The key the scan stored the log under: the build ARN and the CloudWatch source's description.
+        source = SimpleNamespace(description=f"cloudwatch:{record['log_group']}/{record['log_stream']}")
+        cached = cache.get_log(log_key(str(record.get("build_arn") or record.get("build_id")), source))  # type: ignore[arg-type]
         if cached is None or cached[0] is None:
             continue
         text = b"".join(cached[0]).decode("utf-8", "replace")

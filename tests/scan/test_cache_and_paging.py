@@ -277,3 +277,20 @@ def test_a_log_is_stored_and_read_in_bounded_pieces(tmp_path: Path) -> None:
     assert b"".join(again.chunks()) == data and again.from_cache and inner.reads == 1
     cache.forget("big")
     assert db.execute("SELECT COUNT(*) FROM log_pieces").fetchone()[0] == 0
+
+
+def test_a_cache_without_the_fingerprints_table_keeps_its_entries_and_gains_it(tmp_path: Path) -> None:
+    # A cache file written before fingerprints were kept: the same schema version, no such table.
+    BuildCache(tmp_path).put_log("k1", "cloudwatch:/g/s", b"line 1\n")
+    db = sqlite3.connect(tmp_path / "cache.sqlite3")
+    db.execute("DROP TABLE fingerprints")
+    db.commit()
+    db.close()
+    warnings: list[str] = []
+    cache = BuildCache(tmp_path, warn=warnings.append)
+    assert warnings == [] and cache.stats()["logs"] == 1  # readable, nothing rebuilt
+    assert cache.fingerprint_history() == []
+    cache.put_fingerprints([("a:1", "Error: x <*>", 100.0), ("a:2", "Error: x <*>", 50.0), ("b:1", "fatal: y", None)])
+    assert cache.fingerprint_history() == [("Error: x <*>", 2, 50.0, 100.0), ("fatal: y", 1, None, None)]
+    cache.put_fingerprints([("a:2", None, 50.0)])  # explained now: dropped
+    assert cache.fingerprint_history() == [("Error: x <*>", 1, 100.0, 100.0), ("fatal: y", 1, None, None)]

@@ -188,3 +188,23 @@ def test_drafted_rules_pass_their_cases_and_a_second_scan_explains_every_build(u
     for build in second["builds"]:
         kind, _minutes = unknowns.builds[build["build"]["build_id"]]
         assert build["root_cause"] == DRAFTED[kind]
+
+
+def test_a_cluster_counts_its_builds_over_the_cache_history_not_only_the_window(unknowns: Seeded, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    code, first, err = _scan(unknowns, "--format", "json", "--cache-dir", str(cache))  # --since 3d: all 60
+    assert code == 1, err
+    everything = {c["template"]: c for c in json.loads(first)["clusters"]}
+    assert {t: c["history"]["builds"] for t, c in everything.items()} == {k.template: COUNTS[k.name] for k in KINDS}
+    # The last 20 hours hold builds 38-59 of the 60: flake8's last 2 and rust's 20. The cache keeps
+    # every build's fingerprint, so flake8's cluster still counts its 20 builds, since its first.
+    code, second, err = _scan(unknowns, "--format", "json", "--cache-dir", str(cache), "--since", "20h")
+    clusters = {c["template"]: c for c in json.loads(second)["clusters"]}
+    flake8 = clusters[next(k.template for k in KINDS if k.name == "flake8")]
+    assert (flake8["builds"], flake8["history"]["builds"]) == (2, 20)
+    assert flake8["history"]["first_seen"] == everything[flake8["template"]]["first_seen"]
+    assert flake8["history"]["last_seen"] == flake8["last_seen"]
+    assert len(clusters) == 2
+    text = _scan(unknowns, "--cache-dir", str(cache), "--since", "20h")[1]
+    first_seen = everything[flake8["template"]]["first_seen"][:16].replace("T", " ")
+    assert f"20 builds in the cache's history, first {first_seen} UTC" in text
