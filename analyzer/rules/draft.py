@@ -335,6 +335,11 @@ def source_from_scan(data: Mapping[str, Any], rank: int, *, path: str = "scan.js
         template, phases, projects = str(cluster["template"]), tuple(cluster["phases"]), list(cluster["projects"])
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: cluster {rank} is not in the scan schema's shape (missing {exc})") from None
+    if not sample_lines:
+        raise ConfigError(
+            f"--cluster {rank}: its builds have no log lines (the text is the build record's phase context): "
+            "write that rule by hand, with 'source: phase-context' (README: Adding a rule)"
+        )
     negative, negative_from = _success_log(data, projects, cache), "success"
     if not negative and block and block[0] > 0:
         negative, negative_from = sample_lines[: block[0]], "before-error"

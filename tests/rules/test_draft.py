@@ -65,6 +65,11 @@ def test_severity_is_critical_only_before_the_commands_ran() -> None:
         ({"kind": "scan", "clusters": []}, 1, "scan.json: the scan has no recurring unknown failure"),
         ({"kind": "scan", "clusters": [{"rank": 1}]}, 3, "--cluster 3: scan.json has clusters 1 to 1"),
         ({"kind": "scan", "clusters": [{"rank": 1}]}, 1, "scan.json: cluster 1 is not in the scan schema's shape"),
+        (
+            {"kind": "scan", "clusters": [{"rank": 1, "template": "CLIENT_ERROR: image not found", "phases": [],
+                                           "projects": ["a"], "members": [], "sample": {"lines": []}}]},
+            1, "--cluster 1: its builds have no log lines",
+        ),  # fmt: skip
     ],
 )
 def test_a_bad_scan_report_is_a_clear_error(data: dict[str, object], rank: int, message: str) -> None:
