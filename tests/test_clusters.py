@@ -138,3 +138,38 @@ def test_history_counts_the_cache_builds_that_fit_each_cluster(rules) -> None:  
     assert (cluster.history.builds, cluster.history.first_seen, cluster.history.last_seen) == (
         34, T0 - timedelta(days=40), T0 + timedelta(hours=1)
     )
+
+
+def test_every_format_shows_a_cluster_escaped_and_its_secrets_redacted(rules) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from analyzer.report import Format, present
+    from tests.report.secrets import SECRETS
+
+    token, password = SECRETS["github token"], SECRETS["url password"]
+    diagnoses = []
+    for n, user in enumerate(("ci-bot", "deployer")):
+        log = (
+            "[Container] 2026/11/27 09:14:01.000001 Entering phase BUILD\n"
+            "[Container] 2026/11/27 09:14:01.000002 Running command ./publish.sh\n"
+            f"publish: pushing <b>{user}</b> with {token}\n"
+            f"fatal: could not push to https://{user}:{password}@git.example.com/team/app.git <img src=x>\n"
+            "[Container] 2026/11/27 09:14:02.000003 Command did not exit successfully ./publish.sh exit status 128\n"
+            "[Container] 2026/11/27 09:14:02.000004 Phase complete: BUILD State: FAILED\n"
+        )
+        rec = {"id": f"app:{n:08d}-1111-2222-3333-444455556666", "projectName": "app", "buildStatus": "FAILED",
+               "phases": [{"phaseType": "BUILD", "phaseStatus": "FAILED"}]}  # fmt: skip
+        diagnoses.append(diagnose(rules, [log.encode()], build=Build.from_api(rec)))
+    report = ScanReport(tuple(diagnoses))
+    data = json.loads(present(report, Format.JSON))
+    (cluster,) = data["clusters"]
+    assert cluster["builds"] == 2
+    assert cluster["template"] == "fatal: could not push to <*> <img src=x>"
+    assert cluster["members"][0]["line"] == (
+        "fatal: could not push to https://deployer:[REDACTED:url-credentials]@git.example.com/team/app.git <img src=x>"
+    )
+    for output_format in Format:
+        text = present(report, output_format)
+        assert token not in text and password not in text, output_format
+    html = present(report, Format.HTML)
+    assert "<img src=x>" not in html and "fatal: could not push to &lt;*&gt; &lt;img src=x&gt;" in html
