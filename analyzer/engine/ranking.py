@@ -18,6 +18,7 @@ adds the failure locator's finding (or, for a log that stops mid-phase, a stoppe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,15 @@ class FailureContext:
         noise = frozenset(test_noise_lines(structure.window)) if structure is not None else frozenset()
         return cls(structure, first_failed, dict(succeeded), noise)
 
+    @functools.cached_property
+    def test_failure_line(self) -> int | None:
+        """The first line of a test runner's failure report in the failing command, if any."""
+        structure = self.structure
+        if structure is None or structure.failure is None:
+            return None
+        located = locate(structure.window, structure.failure_span)
+        return located.lines[0].number if located is not None and located.signal == "test-failure" else None
+
     @property
     def failure_line(self) -> int | None:
         """The line of the first failure's marker."""
@@ -96,7 +106,12 @@ def _role(finding: Finding, context: FailureContext) -> tuple[Role, str]:
         return Role.WRAPPER, "it only reports that another tool failed; that tool's own error is the cause"
     logged = [e for e in finding.evidence if e.source is TextSource.LOG and e.line_number is not None]
     if logged and finding.severity >= Severity.ERROR and all(_logged_below_error(e) for e in logged):
-        return Role.NOISE, "the program logged it as a warning and went on; it did not stop the build"
+        # A warning the program went on after, while a test runner then reported a failed test:
+        # the test's failure is the cause (a warning alone, such as pip's retries, may still be).
+        report, end = context.test_failure_line, context.failure_line
+        before = [e.line_number for e in logged if e.line_number is not None and end is not None and e.line_number < end]
+        if report is not None and before and all(n < report for n in before):
+            return Role.NOISE, "logged as a warning while the tests ran; a test's failure report follows it"
     lines = [e.line_number for e in finding.evidence if e.line_number is not None]
     structure = context.structure
     failure = structure.failure if structure is not None else None

@@ -165,8 +165,27 @@ def _tls_warning_log() -> bytes:
 def test_a_rule_match_on_a_line_logged_at_warning_level_is_noise() -> None:
     findings = diagnose(RULES, [_tls_warning_log()]).findings
     tls = next(f for f in findings if f.rule_id == "network-tls-certificate-untrusted")
-    assert tls.role is Role.NOISE and "warning" in tls.role_reason
+    assert tls.role is Role.NOISE and "warning" in tls.role_reason and "test" in tls.role_reason
     assert (findings[0].rule_id, [e.line_number for e in findings[0].evidence]) == ("unrecognised-failure", [5])
+
+
+def test_a_warning_with_no_test_failure_after_it_stays_the_cause() -> None:
+    # pip -q shows its TLS failure only in its retry warnings (reviewer's reproducer).
+    retry = (
+        "WARNING: Retrying (Retry(total={n}, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+        "self signed certificate in certificate chain (_ssl.c:1007)'))': /simple/requests/"
+    )
+    data = log_bytes(
+        agent("Entering phase INSTALL"),
+        agent("Running command pip install -q -r requirements.txt"),
+        *(retry.format(n=n) for n in (4, 3, 2, 1, 0)),
+        "ERROR: Could not find a version that satisfies the requirement requests (from versions: none)",
+        "ERROR: No matching distribution found for requests",
+        agent("Command did not exit successfully pip install -q -r requirements.txt exit status 1"),
+        agent("Phase complete: INSTALL State: FAILED"),
+    )
+    assert _top(data)[:2] == ("network-tls-certificate-untrusted", "cause")
 
 
 def test_a_rule_written_for_the_warning_form_keeps_it_as_the_cause() -> None:
