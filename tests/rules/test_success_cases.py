@@ -41,6 +41,9 @@ def test_there_are_success_cases_with_decoys() -> None:
     assert len(SUCCESS_CASES) >= 20
     assert "docker-hub-rate-limit/positive-retry-passed-info" in names  # a retried rate limit that passed
     assert "npm-registry-auth-failed/negative-codeartifact-install-ok" in names  # test_error_handling, 401 in names
+    assert "java-unsupported-class-version/negative-tests-named-after-it" in names  # a test named after the error
+    assert "cache-access-denied/positive-download" in names  # a cache warning: the build still passed
+    assert "cache-x509-system-roots/positive-old-image" in names  # a cache download error, build passed
 
 
 @pytest.mark.parametrize("case", SUCCESS_CASES, ids=lambda c: c.case_id)
