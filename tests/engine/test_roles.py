@@ -136,7 +136,7 @@ def test_a_phase_without_an_entering_line_keeps_its_own_failure_and_context() ->
         agent("Phase complete: INSTALL State: SUCCEEDED"),  # 4
         agent("Phase context status code:  Message: "),  # 5
         agent("Running command npm run build"),  # 6  (BUILD's 'Entering phase' line is missing)
-        "src/app.ts(12,5): error TS2322: Type 'string' is not assignable to type 'number'.",  # 7
+        "ERROR in src/app.ts:12:5 Type 'string' is not assignable to type 'number'.",  # 7 (no rule names it: the locator does)
         agent("Command did not exit successfully npm run build exit status 2"),  # 8
         agent("Phase complete: BUILD State: FAILED"),  # 9
         agent("Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: npm run build. Reason: exit status 2"),  # 10
