@@ -88,10 +88,6 @@ class Window:
         """The lines of ``numbers`` (sorted) that are in the window, decoded."""
         raise NotImplementedError
 
-    def line(self, number: int) -> Line | None:
-        found = self.lines(number, number)
-        return found[0] if found else None
-
     def candidates(self, first: int, last: int, group: str = "trigger") -> list[int]:
         """Numbers of the lines in ``first..last`` that may hold a pattern of ``group`` (sorted):
         every line whose decoded text holds one is among them."""
