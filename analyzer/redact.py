@@ -145,52 +145,140 @@ class _Pattern(NamedTuple):
     kind: str
     regex: re.Pattern[str]
     group: str | int
-    needle: str = ""
-    """A literal the text must hold for the pattern to be tried (cheap, and bounds the costly ones)."""
+    needles: tuple[str, ...] = ()
+    """Lower-cased literals of which every match holds one: a pattern is tried on an ASCII text
+    only if its lower-cased form holds one of them (empty: always tried). Most log lines hold
+    none of any pattern's, which makes redaction cheap."""
 
 
 _CATALOGUE: list[_Pattern] | None = None
 _LOADING = threading.Lock()
+_CATALOGUE_FILE = "redact-catalogue.json"
+_CATALOGUE_FLAGS = re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _detect_secrets_patterns() -> list[_Pattern]:
-    """The regex detectors of detect-secrets, as (kind, regex) data."""
+def _detect_secrets_patterns() -> list[tuple[str, re.Pattern[str], str | int]]:
+    """The regex detectors of detect-secrets, as (kind, regex, group) data."""
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     except ImportError:  # pragma: no cover - a declared dependency; the shell patterns still apply
         return []
-    found: list[_Pattern] = []
+    found: list[tuple[str, re.Pattern[str], str | int]] = []
     for secret_type, plugin in sorted(get_mapping_from_secret_type_to_class().items()):
         if plugin.__name__ in _SKIPPED_DETECTORS:
             continue
         for pattern in getattr(plugin, "denylist", ()) or ():
             if not isinstance(pattern, re.Pattern):
                 continue
-            group: str | int = 1 if pattern.groups == 1 else 0
-            found.append(_Pattern(_slug(secret_type), pattern, group))
+            found.append((_slug(secret_type), pattern, 1 if pattern.groups == 1 else 0))
     return found
 
 
+def _build_catalogue() -> list[_Pattern]:
+    """Ours first, then detect-secrets', each with the literals one of which every match holds."""
+    from analyzer.engine.prefilter import plan_pattern
+
+    found: list[tuple[str, re.Pattern[str], str | int]] = [
+        (kind, re.compile(p, flags | re.M), "secret" if "(?P<secret>" in p else 0) for kind, p, flags in SHELL_PATTERNS
+    ]
+    found += _detect_secrets_patterns()
+    return [
+        _Pattern(kind, regex, group, tuple(x.decode() for x in plan_pattern(regex.pattern, regex.flags & _CATALOGUE_FLAGS).literals))
+        for kind, regex, group in found
+    ]
+
+
+def _catalogue_key() -> str:
+    """What the cached catalogue was made from: this module's and the literal finder's code, and
+    the installed detect-secrets (its detectors are read from the package)."""
+    from importlib import metadata
+
+    from analyzer.rules.compiled import code_fingerprint
+
+    try:
+        detect_secrets = metadata.version("detect-secrets")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        detect_secrets = "none"
+    return f"{code_fingerprint('analyzer.redact', 'analyzer.engine.prefilter')}|detect-secrets {detect_secrets}"
+
+
+def _load_catalogue() -> list[_Pattern]:
+    """The catalogue from the cache directory, else built (importing detect-secrets and finding
+    each pattern's literals costs ~150 ms a start) and stored. A cache that cannot be read is
+    rebuilt; one that cannot be written only costs the build."""
+    import json
+
+    from analyzer.cachedir import default_cache_dir
+    from analyzer.rules.compiled import trusted_file, write_private
+
+    path = default_cache_dir() / _CATALOGUE_FILE
+    key = _catalogue_key()
+    try:
+        if trusted_file(path):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                return [
+                    _Pattern(kind, re.compile(pattern, flags), group, tuple(needles))
+                    for kind, pattern, flags, group, needles in data["patterns"]
+                ]
+    except (OSError, ValueError, TypeError, KeyError, re.error):
+        pass
+    built = _build_catalogue()
+    entries = [[p.kind, p.regex.pattern, p.regex.flags & _CATALOGUE_FLAGS, p.group, list(p.needles)] for p in built]
+    try:
+        write_private(path, json.dumps({"key": key, "patterns": entries}).encode())
+    except OSError:
+        pass
+    return built
+
+
+class _Screen(NamedTuple):
+    always: tuple[int, ...]
+    """Patterns with no required literal: always tried."""
+    needles: tuple[tuple[str, tuple[int, ...]], ...]
+    """Each literal and the patterns one of whose literals it is."""
+
+
+_SCREEN: tuple[list[_Pattern], _Screen] | None = None
+"""The screen of the catalogue it was made from."""
+
+
+def _screen(text: str) -> Iterable[_Pattern]:
+    """The patterns that may match ``text``, in catalogue order: those with no literal, and
+    those one of whose literals the lower-cased text holds. A case-insensitive pattern also
+    matches K, ſ or İ, which ``str.lower`` does not fold to a literal's ASCII, so a text that
+    is not ASCII is tried with every pattern."""
+    global _SCREEN
+    patterns = catalogue()
+    if not text.isascii():
+        return patterns
+    if _SCREEN is None or _SCREEN[0] is not patterns:
+        by_needle: dict[str, list[int]] = {}
+        for index, pattern in enumerate(patterns):
+            for needle in pattern.needles:
+                by_needle.setdefault(needle, []).append(index)
+        always = tuple(i for i, p in enumerate(patterns) if not p.needles)
+        _SCREEN = patterns, _Screen(always, tuple((n, tuple(ids)) for n, ids in by_needle.items()))
+    screen = _SCREEN[1]
+    lowered = text.lower()
+    chosen = set(screen.always)
+    for needle, ids in screen.needles:
+        if needle in lowered:
+            chosen.update(ids)
+    return [patterns[i] for i in sorted(chosen)]
+
+
 def catalogue() -> list[_Pattern]:
-    """Every secret pattern (ours first, then detect-secrets'), compiled once per process."""
+    """Every secret pattern (ours first, then detect-secrets'), loaded once per process."""
     global _CATALOGUE
     if _CATALOGUE is None:
         with _LOADING:
             if _CATALOGUE is None:
-                ours = [
-                    _Pattern(
-                        kind,
-                        re.compile(p, flags | re.M),
-                        "secret" if "(?P<secret>" in p else 0,
-                        "-----END" if "-----END" in p and not p.startswith("-----BEGIN") else "",
-                    )
-                    for kind, p, flags in SHELL_PATTERNS
-                ]
-                _CATALOGUE = ours + _detect_secrets_patterns()
+                _CATALOGUE = _load_catalogue()
     return _CATALOGUE
 
 
@@ -204,9 +292,9 @@ def find_secrets(text: str, *, decode: bool = True) -> list[Secret]:
         return []
     spans: list[Secret] = []
     masks = [(m.start(), m.end()) for m in MASK_RE.finditer(text)] if MASK_PREFIX in text else []
-    for pattern in catalogue():
-        if pattern.needle and pattern.needle not in text:
-            continue
+    # A case-insensitive pattern also matches K, ſ or İ, which ``str.lower`` does not fold to a
+    # literal's ASCII: only an ASCII text is screened.
+    for pattern in _screen(text):
         for match in pattern.regex.finditer(text):
             start, end = match.span(pattern.group)
             if start < 0 or start == end:

@@ -34,7 +34,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.engine.lines import Line, line_from_raw
 from analyzer.engine.matcher import Matcher
@@ -42,6 +42,9 @@ from analyzer.engine.prefilter import ANY_ID, CONTEXT_ID, MARKER_ID, PHASE_ID, P
 from analyzer.engine.structure import StructureBuilder, Window
 from analyzer.engine.tail import WINDOW as TAIL_WINDOW
 from analyzer.engine.tail import ErrorTail
+
+if TYPE_CHECKING:
+    from analyzer.engine.locator import CandidateScanner
 
 BLOCK_SIZE = 4 << 20
 """Bytes per scanned block (line-aligned; a longer line makes a longer block). 2-4 MiB measured
@@ -395,7 +398,7 @@ def feed_prefiltered(
                 structure.observe(line)
                 if structure.wants_window is not None:
                     first_wanted = max(structure.wants_window - structure.window_size, 1)
-                    structure.take_window(_BlocksWindow([*recent, block], first_wanted, number - 1))
+                    structure.take_window(_BlocksWindow([*recent, block], first_wanted, number - 1, prefilter.candidates))
         ranges: list[tuple[int, int]] = []
         only: dict[int, dict[int, set[int]]] = {}  # confirmed line -> {rule: patterns} that may match it
         if need_until >= block.first:
@@ -451,7 +454,7 @@ def feed_prefiltered(
     # The last lines: the error tail's window, or, when the log never said which command
     # failed, the structure's (the locator then reads the end of the log).
     wanted = keep_lines if structure is not None and structure.failure is None else TAIL_WINDOW
-    last_lines = _BlocksWindow(list(recent), max(first - wanted, 1), first - 1)
+    last_lines = _BlocksWindow(list(recent), max(first - wanted, 1), first - 1, prefilter.candidates)
     if error_tail is not None:
         for _ in error_tail.tap(last_lines.lines(first - TAIL_WINDOW, first - 1)):
             pass
@@ -466,7 +469,8 @@ class _BlocksWindow(Window):
     """A window over the kept blocks: lines decoded on demand, candidates found in the cleaned
     bytes by the locator's :class:`~analyzer.engine.locator.CandidateScanner`."""
 
-    def __init__(self, blocks: Iterable[_Block], first: int, last: int) -> None:
+    def __init__(self, blocks: Iterable[_Block], first: int, last: int, scanner: CandidateScanner | None = None) -> None:
+        self._scanner = scanner
         self._blocks = [b for b in blocks if b.last >= b.first and b.last >= first and b.first <= last]
         self.first = max(first, self._blocks[0].first) if self._blocks else first
         self.last = min(last, self._blocks[-1].last) if self._blocks else first - 1
@@ -492,7 +496,7 @@ class _BlocksWindow(Window):
         if self._candidates is None:
             from analyzer.engine.locator import candidate_scanner
 
-            scanner = candidate_scanner()
+            scanner = self._scanner or candidate_scanner()
             found: dict[str, list[int]] = {name: [] for name in scanner.groups}
             for block in self._blocks:
                 inside = block.candidates(scanner, max(self.first, block.first), min(self.last, block.last))
@@ -503,7 +507,7 @@ class _BlocksWindow(Window):
         return numbers[bisect.bisect_left(numbers, first) : bisect.bisect_right(numbers, last)]
 
     def clip(self, last: int) -> Window:
-        return _BlocksWindow(self._blocks, self.first, min(last, self.last))
+        return _BlocksWindow(self._blocks, self.first, min(last, self.last), self._scanner)
 
 
 TAIL_BYTES = 16 << 20

@@ -158,7 +158,9 @@ class CandidateScanner:
     per pattern and line that holds it (each hit skips to the next line).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, serialized: bytes | None = None) -> None:
+        """Compile the patterns; or, with hyperscan, load ``serialized`` (:meth:`to_bytes` of
+        the same patterns, kept in the compiled pack's cache: compiling costs ~100 ms a start)."""
         import threading
 
         from analyzer.engine.prefilter import hyperscan_module
@@ -168,7 +170,9 @@ class CandidateScanner:
         self.groups = tuple(CANDIDATE_GROUPS)
         patterns = [(g, p.encode()) for g, group in enumerate(self.groups) for p in CANDIDATE_GROUPS[group]]
         hyperscan = hyperscan_module()
-        if hyperscan is not None:
+        if hyperscan is not None and serialized:
+            self._database = hyperscan.loadb(serialized, hyperscan.HS_MODE_BLOCK)
+        elif hyperscan is not None:
             database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             database.compile(
                 expressions=[p for _, p in patterns],
@@ -179,6 +183,14 @@ class CandidateScanner:
             self._database = database
         self._literals = [(g, _UNESCAPE.sub(rb"\1", p)) for g, p in patterns if _META.search(p) is None]
         self._regexes = [(g, re.compile(p, re.MULTILINE)) for g, p in patterns if _META.search(p) is not None]
+
+    def to_bytes(self) -> bytes:
+        """The hyperscan database, for the compiled pack's cache (empty without hyperscan)."""
+        if self._database is None:
+            return b""
+        import hyperscan
+
+        return bytes(hyperscan.dumpb(self._database))
 
     def offsets(self, data: bytes) -> list[tuple[int, int]]:
         """``(offset, group index)`` of candidate hits in ``data`` (any order; at least one for

@@ -555,6 +555,9 @@ class Prefilter:
     literals: dict[bytes, list[int]] | None = None
     unicode_slots: list[int] = field(default_factory=list)
     """Slots to check on every line holding a character of :data:`FOLDS_TO_ASCII` (case-insensitive literals, python only)."""
+    candidates: Any = None
+    """The locator's :class:`~analyzer.engine.locator.CandidateScanner`, compiled with the pack
+    (hyperscan only) so the compiled pack's cache keeps it too; ``None``: compiled when needed."""
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
     """Per-thread hyperscan scratch: one scratch space must not be used by two scans at once
     (``scan`` diagnoses builds in a thread pool)."""
@@ -608,13 +611,18 @@ class Prefilter:
         return hyperscan.dumpb(self.database)
 
     @classmethod
-    def from_bytes(cls, data: bytes, rules: Sequence[Rule], layout: dict[str, Any] | None = None) -> Prefilter:
+    def from_bytes(
+        cls, data: bytes, rules: Sequence[Rule], layout: dict[str, Any] | None = None, candidates: bytes | None = None
+    ) -> Prefilter:
         """Rebuild a hyperscan prefilter from :meth:`to_bytes` output (raises on corrupt data).
 
         ``layout`` (``{"slots": ..., "direct": ...}`` as stored beside the database) saves
-        translating every pattern again; it must belong to the same ``rules``.
+        translating every pattern again; it must belong to the same ``rules``. ``candidates``
+        is the locator's scanner as its ``to_bytes`` gave it (compiled again when ``None``).
         """
         import hyperscan
+
+        from analyzer.engine.locator import CandidateScanner
 
         if layout is not None:
             slots = [tuple(slot) for slot in layout["slots"]]
@@ -626,7 +634,9 @@ class Prefilter:
         database = hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK)
         database.scratch = hyperscan.Scratch(database)  # a loaded database comes without one
         database.scan(b"\n", match_event_handler=lambda *_: None)  # fail here, not mid-log
-        return cls("hyperscan", slots, direct, database=database)
+        scanner = CandidateScanner(candidates)
+        scanner.offsets(b"\n")  # a corrupt scanner fails here too
+        return cls("hyperscan", slots, direct, database=database, candidates=scanner)
 
 
 def _layout(rules: Sequence[Rule], backend: str) -> tuple[list[tuple[int, int]], list[int], list[PatternPlan]]:
@@ -675,7 +685,9 @@ def compile_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter
             flags.append(0)
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-        return Prefilter("hyperscan", slots, sorted(direct), database=database)
+        from analyzer.engine.locator import CandidateScanner
+
+        return Prefilter("hyperscan", slots, sorted(direct), database=database, candidates=CandidateScanner())
     literals: dict[bytes, list[int]] = {}
     for slot, plan in enumerate(plans):
         if slot in direct:

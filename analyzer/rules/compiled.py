@@ -100,7 +100,7 @@ def pack_key(rules: Sequence[Rule], backend: str) -> str:
 
     Only the patterns count: the rule files need not be read again to find the cache entry.
     """
-    code = code_fingerprint("analyzer.engine.prefilter")
+    code = code_fingerprint("analyzer.engine.prefilter", "analyzer.engine.locator")
     digest = hashlib.sha256(f"{__version__}|{engine_versions()}|{code}|{backend}\n".encode())
     for rule in rules:
         digest.update(rule.id.encode() + b"\0")
@@ -129,13 +129,16 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
         if data.startswith(_MAGIC):
             header, _, blob = data[len(_MAGIC) :].partition(b"\n")
             layout = json.loads(header)
-            return Prefilter.from_bytes(blob, rules, layout=layout)
+            size = int(layout.get("candidates", 0))
+            pack, candidates = (blob[:-size], blob[-size:]) if size else (blob, None)
+            return Prefilter.from_bytes(pack, rules, layout=layout, candidates=candidates)
     except Exception:  # noqa: BLE001 - missing, truncated or corrupt: rebuild it below
         pass
     prefilter = compile_prefilter(rules, backend)
     try:
-        layout = {"slots": prefilter.slots, "direct": prefilter.direct}
-        write_private(path, _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes())
+        candidates = prefilter.candidates.to_bytes() if prefilter.candidates is not None else b""
+        layout = {"slots": prefilter.slots, "direct": prefilter.direct, "candidates": len(candidates)}
+        write_private(path, _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes() + candidates)
     except OSError:
         pass  # a cache we cannot write only costs the compile next time
     return prefilter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,32 @@ def test_a_corrupt_entry_is_ignored_and_rebuilt(tmp_path: Path) -> None:
     rebuilt = compiled.load_prefilter([RULE])
     assert rebuilt is not None
     assert diagnose([RULE], [LOG], options=EngineOptions(prefilter=rebuilt)).findings[0].first_line == 2
-    assert compiled.Prefilter.from_bytes(entry.read_bytes().partition(b"\n")[2].partition(b"\n")[2], [RULE])
+    header, _, blob = entry.read_bytes().partition(b"\n")[2].partition(b"\n")
+    size = json.loads(header)["candidates"]
+    assert size > 0
+    assert compiled.Prefilter.from_bytes(blob[:-size], [RULE], candidates=blob[-size:])
+
+
+def test_the_locators_candidate_scanner_is_kept_with_the_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compiling the locator's candidate patterns costs ~100 ms a start: a hit loads them too.
+    compiled.load_prefilter([RULE])
+    from analyzer.engine import locator
+
+    block = b"ok\n$ make test\nmain.c:3:5: error: x undeclared\n=== FAILURES ===\n"
+    fresh = sorted(locator.CandidateScanner().offsets(block))
+    compiles = []
+    real_init = locator.CandidateScanner.__init__
+
+    def counting_init(self: locator.CandidateScanner, serialized: bytes | None = None) -> None:
+        compiles.append(serialized is None)
+        real_init(self, serialized)
+
+    monkeypatch.setattr(locator.CandidateScanner, "__init__", counting_init)
+    loaded = compiled.load_prefilter([RULE])
+    assert loaded is not None and loaded.candidates is not None
+    assert compiles == [False]  # loaded from the entry, not compiled
+    assert sorted(loaded.candidates.offsets(block)) == fresh
+    assert {loaded.candidates.groups[g] for _, g in fresh} == {"trigger", "command", "pytest"}
 
 
 def test_the_key_follows_the_patterns_and_the_versions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,107 @@
+"""Redaction's literal screen: a pattern is skipped on a line only when it cannot match there.
+
+Each catalogue pattern is tried on an ASCII line only if the lower-cased line holds one of the
+literals every match of it holds (:func:`analyzer.redact._screen`). These tests compare the
+screened finds with every pattern tried, on the planted secrets of the sweep (alone, upper-cased
+and mixed-cased, inside log prose) and on every line of the shipped fixture logs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer import redact
+from tests.report.test_redact_sweep import KINDS
+
+FIXTURE_LOGS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "logs").rglob("*.log"))
+
+
+def _unscreened(text: str) -> list[redact.Secret]:
+    original = redact._screen
+    redact._screen = lambda _text: redact.catalogue()  # type: ignore[assignment]
+    try:
+        return redact.find_secrets(text)
+    finally:
+        redact._screen = original  # type: ignore[assignment]
+
+
+def _variants(line: str) -> list[str]:
+    return [line, line.upper(), line.swapcase(), f"[Container] 2026/12/05 05:00:00.1 Running command {line} && echo done"]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_screen_keeps_every_planted_secret(kind: str) -> None:
+    lines, _secret = KINDS[kind]
+    for line in lines:
+        for text in _variants(line):
+            assert redact.find_secrets(text) == _unscreened(text), text
+
+
+def test_the_screen_finds_what_every_pattern_finds_on_the_fixture_logs() -> None:
+    assert len(FIXTURE_LOGS) > 300
+    checked = found = 0
+    for path in FIXTURE_LOGS:
+        for text in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            screened = redact.find_secrets(text)
+            assert screened == _unscreened(text), f"{path}: {text}"
+            checked += 1
+            found += bool(screened)
+    assert checked > 5000 and found >= 1
+
+
+def test_most_patterns_are_screened_by_a_literal() -> None:
+    # The point of the screen: a line without the literals is tried with few patterns.
+    patterns = redact.catalogue()
+    assert sum(1 for p in patterns if p.needles) >= 0.75 * len(patterns)
+    tried = list(redact._screen("Step 3/9 : RUN npm ci --no-audit"))
+    assert len(tried) < 0.25 * len(patterns)
+
+
+def test_a_line_that_is_not_ascii_is_tried_with_every_pattern() -> None:
+    # K (Kelvin sign) folds to k under IGNORECASE but str.lower leaves it: no screen.
+    assert list(redact._screen("tēst line")) == redact.catalogue()
+    text = "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ✓"
+    assert [s.kind for s in redact.find_secrets(text)] == ["aws-secret-key"]
+
+
+@pytest.fixture
+def fresh_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CODEBUILD_DOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(redact, "_CATALOGUE", None)
+    return tmp_path / "cache" / redact._CATALOGUE_FILE
+
+
+def _as_data(patterns: list[redact._Pattern]) -> list[tuple[object, ...]]:
+    return [(p.kind, p.regex.pattern, p.regex.flags, p.group, p.needles) for p in patterns]
+
+
+def test_the_catalogue_is_cached_and_a_hit_builds_nothing(fresh_catalogue: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = redact.catalogue()
+    assert fresh_catalogue.is_file()
+    monkeypatch.setattr(redact, "_CATALOGUE", None)
+
+    def no_build() -> list[redact._Pattern]:
+        raise AssertionError("a cache hit must not import detect-secrets nor find literals again")
+
+    monkeypatch.setattr(redact, "_build_catalogue", no_build)
+    assert _as_data(redact.catalogue()) == _as_data(built)
+    assert [s.kind for s in redact.find_secrets("key AKIAIOSFODNN7EXAMPLE in use")] == ["aws-access-key-id"]
+
+
+def test_a_corrupt_or_stale_catalogue_is_rebuilt(fresh_catalogue: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _as_data(redact.catalogue())
+    for spoiled in (b"{not json", b'{"key": "other code", "patterns": []}'):
+        fresh_catalogue.write_bytes(spoiled)
+        monkeypatch.setattr(redact, "_CATALOGUE", None)
+        assert _as_data(redact.catalogue()) == built
+        assert fresh_catalogue.read_bytes() != spoiled
+
+
+def test_an_unwritable_cache_only_costs_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("CODEBUILD_DOCTOR_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(redact, "_CATALOGUE", None)
+    assert [s.kind for s in redact.find_secrets("DB_PASSWORD=DbPa55word! ./migrate.sh")] == ["password"]
