@@ -105,7 +105,8 @@ NOT_AN_ERROR = regex.compile(
 ERROR_WORDS = regex.compile(
     r"(?i)\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|exception|denied|cannot|can't|unable|not\ found|could\ not"
     r"|no\ such|invalid|missing|undefined|abort(?:ed)?|panic|refused|timed\ out|killed|segmentation|unresolved"
-    r"|not\ defined|incompatible|unsatisfied|conflict|problem|broken|unexpected)\b",
+    r"|not\ defined|incompatible|unsatisfied|conflict|problem|broken|unexpected)\b"
+    r"(?!\.[A-Za-z])",  # not a file's name: Linting 'Error.swift'
     regex.VERBOSE,
 )
 """Words of a complaint; weaker than :data:`DIAGNOSTIC`."""
@@ -334,6 +335,16 @@ CONTINUATION = regex.compile(
 SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
 """The next test's header (go test), right under a parent's."""
 
+BARE_HEADER = regex.compile(r"^\S+ aborted!\s*$")
+"""A tool's header that says only that it stopped (rake's and rails' ``rake aborted!``): the
+reason is the line under it, which is the error block (the header stays in its context)."""
+
+FRAME = regex.compile(r"^\s*(?:at\s|from\s|\S+:\d+:in\s)|^\s*File\s\"")
+"""A stack frame (Ruby's ``path:12:in `x'``, ``at``/``from`` lines, Python's ``File "..."``)."""
+
+LOCATED_WARNING = regex.compile(r"^\S+?[:(]\d+(?:[:,]\d+)?\)?:?\s+warning\b", regex.IGNORECASE)
+"""A compiler's or linter's warning at a place (``file:12:3: warning: ...``)."""
+
 PENDING = regex.compile(r"^(?:Pending|Skipped|Ignored)(?::|\ \()", regex.VERBOSE)
 """A section of skipped tests: its numbered items are not failures."""
 
@@ -370,7 +381,7 @@ class Located:
     lines: tuple[Line, ...]
     """The block, in log order (its first line is the anchor)."""
     signal: str
-    """Why: ``test-failure``, ``diagnostic``, ``progress``, ``error-words`` or ``last-output``."""
+    """Why: ``test-failure``, ``diagnostic``, ``progress``, ``error-words``, ``warning`` or ``last-output``."""
 
 
 WEIGHTS = {"test-failure": 5, "diagnostic": 4, "progress": 3, "error-words": 2, "warning": 1}
@@ -533,6 +544,10 @@ def locate(
     elif best == 2:
         # Only complaints: the last one before the command ended is the likeliest.
         anchor = max(n for n in order if kinds[n] == "error-words")
+    elif best == 1:
+        # No error at all, but a linter's or compiler's warnings at places in the source: a
+        # strict linter (swiftlint --strict, -Werror) failed on them. The first is the block.
+        anchor = next((n for n in order if kinds[n] == "warning" and LOCATED_WARNING.match(texts[n])), None)
     signal = kinds[anchor] if anchor is not None else ""
     if anchor is None:
         if span is None:
@@ -546,6 +561,8 @@ def locate(
         for number in lines.after(anchor, TRACEBACK_LINES):
             if texts[number][:1] not in (" ", "\t", "") and not texts[number].startswith("Traceback"):
                 return Located(tuple(window.lines_at([anchor, number])), signal)
+    if BARE_HEADER.match(texts[anchor]):
+        anchor = _reason_under(lines, anchor)
     block = [anchor]
     prefix = TOOL_PREFIX.match(texts[anchor])
     gap = False
@@ -571,6 +588,19 @@ def locate(
             continue
         break
     return Located(tuple(window.lines_at(block)), "error-words" if signal == "numbered" else signal)
+
+
+def _reason_under(lines: _Span, header: int) -> int:
+    """The line under a bare header (:data:`BARE_HEADER`) that says why the tool stopped; the
+    header itself when the next line is no such reason (a frame, a wrapper, CI boilerplate)."""
+    following = lines.after(header, 1)
+    if not following or following[0] - header > 1:
+        return header
+    number = following[0]
+    text = lines.texts[number]
+    if lines.kinds[number] in ("boilerplate", "wrapper", "summary", "baseline") or BOILERPLATE.match(text) or FRAME.match(text):
+        return header
+    return number
 
 
 def _last_output(lines: _Span) -> int | None:

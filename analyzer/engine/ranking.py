@@ -42,6 +42,7 @@ _SIGNALS = {
     "diagnostic": "an error the tool printed",
     "progress": "a test runner's line naming the failed test",
     "error-words": "the last line that reads as an error",
+    "warning": "the first warning a compiler or linter printed at a place in the source (no error was printed)",
     "last-output": "the tool's last output before it exited",
 }
 

@@ -125,7 +125,8 @@ def test_a_travis_log_gets_its_failing_commands_error() -> None:
     )
     (finding,) = diagnose(RULES, [data]).findings
     assert (finding.rule_id, finding.captures) == ("unrecognised-failure", {"command": "bundle exec rake"})
-    assert [e.line_number for e in finding.evidence] == [2]
+    # rake's reason, under its bare "rake aborted!" header (which stays as context).
+    assert [e.line_number for e in finding.evidence] == [3]
 
 
 def test_a_phase_without_an_entering_line_keeps_its_own_failure_and_context() -> None:
