@@ -250,15 +250,8 @@ class BuildCache:
             for r in records
             if is_finished(r) and r.get("id") and record_problem(r) is None
         ]
-        with self._lock:
-            if self._db is None or not rows:
-                return 0
-            try:
-                with self._transaction():
-                    self._db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
-            except sqlite3.Error as exc:
-                self._failed(exc)
-                return 0
+        if not rows or not self._write(lambda db: db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)):
+            return 0
         return len(rows)
 
     # -- logs ------------------------------------------------------------------------------
@@ -321,25 +314,19 @@ class BuildCache:
 
     def _store(self, key: str, source: str, compressed: Any, raw_bytes: int, missing: str | None) -> None:
         size = compressed.seek(0, 2) if compressed is not None else 0
-        with self._lock:
-            if self._db is None:
-                return
-            try:
-                with self._transaction():
-                    self._delete(key)
-                    self._db.execute(
-                        "INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, source, missing, raw_bytes, size, time.time()),
-                    )
-                    if compressed is not None:
-                        compressed.seek(0)
-                        seq = 0
-                        while piece := compressed.read(PIECE_BYTES):
-                            self._db.execute("INSERT INTO log_pieces VALUES (?, ?, ?)", (key, seq, piece))
-                            seq += 1
-                    self._evict()
-            except sqlite3.Error as exc:
-                self._failed(exc)
+
+        def store(db: sqlite3.Connection) -> None:
+            self._delete(key)
+            db.execute("INSERT INTO logs VALUES (?, ?, ?, ?, ?, ?)", (key, source, missing, raw_bytes, size, time.time()))
+            if compressed is not None:
+                compressed.seek(0)
+                seq = 0
+                while piece := compressed.read(PIECE_BYTES):
+                    db.execute("INSERT INTO log_pieces VALUES (?, ?, ?)", (key, seq, piece))
+                    seq += 1
+            self._evict()
+
+        self._write(store)
 
     def _delete(self, key: str) -> None:
         """Delete ``key``'s log entry and its pieces (lock held, inside a transaction)."""
@@ -349,14 +336,7 @@ class BuildCache:
 
     def forget(self, key: str) -> None:
         """Drop the log entry of ``key`` (a damaged one)."""
-        with self._lock:
-            if self._db is None:
-                return
-            try:
-                with self._transaction():
-                    self._delete(key)
-            except sqlite3.Error as exc:
-                self._failed(exc)
+        self._write(lambda _db: self._delete(key))
 
     def _evict(self) -> None:
         """Delete the least recently used logs until the stored logs fit ``max_bytes`` (lock held)."""
@@ -378,20 +358,13 @@ class BuildCache:
     def put_fingerprints(self, rows: list[tuple[str, str | None, float | None]]) -> None:
         """Keep each build's fingerprint (``(build id, fingerprint, startTime)``) in one transaction;
         a ``None`` fingerprint (the build is explained now) drops the build's."""
-        with self._lock:
-            if self._db is None or not rows:
-                return
-            try:
-                with self._transaction():
-                    self._db.executemany(
-                        "INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)",
-                        [(b, f, t) for b, f, t in rows if f is not None],
-                    )
-                    self._db.executemany(
-                        "DELETE FROM fingerprints WHERE build_id=?", [(b,) for b, f, _t in rows if f is None]
-                    )
-            except sqlite3.Error as exc:
-                self._failed(exc)
+
+        def keep(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?)", [(b, f, t) for b, f, t in rows if f is not None])
+            db.executemany("DELETE FROM fingerprints WHERE build_id=?", [(b,) for b, f, _t in rows if f is None])
+
+        if rows:
+            self._write(keep)
 
     def fingerprint_history(self) -> list[tuple[str, int, float | None, float | None]]:
         """``(fingerprint, builds, first startTime, last startTime)`` over every build the cache keeps one of."""
@@ -421,23 +394,25 @@ class BuildCache:
             ).fetchone()
         return {"records": records, "logs": logs, "log_bytes": size}
 
-    def _transaction(self) -> Any:
-        import contextlib
-
-        db = self._db
-        assert db is not None
-
-        @contextlib.contextmanager
-        def transaction() -> Iterator[None]:
-            db.execute("BEGIN IMMEDIATE")
+    def _write(self, work: Callable[[sqlite3.Connection], object]) -> bool:
+        """Run ``work`` in one transaction, under the lock. ``False`` when the cache is off, or
+        when it failed: the transaction is rolled back and the cache turned off for the run."""
+        with self._lock:
+            db = self._db
+            if db is None:
+                return False
             try:
-                yield
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-        return transaction()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    work(db)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return False
+        return True
 
 
 class CachedSource(LogSource):

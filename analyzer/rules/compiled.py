@@ -27,6 +27,9 @@ from analyzer.engine.prefilter import Prefilter, choose_backend, compile_prefilt
 from analyzer.models import Rule
 
 _MAGIC = b"codebuild-doctor-prefilter\n"
+KEEP_ENTRIES = 8
+"""Compiled packs kept (~0.7 MB each): every upgrade, rule edit or ``--rules-dir`` makes a new
+one; a hit marks its entry used, and storing one removes all but the most recently used."""
 
 
 def cache_dir() -> Path:
@@ -129,6 +132,8 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
         if data.startswith(_MAGIC):
             header, _, blob = data[len(_MAGIC) :].partition(b"\n")
             layout = json.loads(header)
+            with contextlib.suppress(OSError):
+                os.utime(path)  # used now: kept by _prune
             size = int(layout.get("candidates", 0))
             pack, candidates = (blob[:-size], blob[-size:]) if size else (blob, None)
             return Prefilter.from_bytes(pack, rules, layout=layout, candidates=candidates)
@@ -141,4 +146,17 @@ def load_prefilter(rules: Sequence[Rule], backend: str = "auto") -> Prefilter | 
         write_private(path, _MAGIC + json.dumps(layout).encode() + b"\n" + prefilter.to_bytes() + candidates)
     except OSError:
         pass  # a cache we cannot write only costs the compile next time
+    else:
+        _prune(path.parent)
     return prefilter
+
+
+def _prune(directory: Path) -> None:
+    """Remove all but the :data:`KEEP_ENTRIES` most recently used compiled packs."""
+    entries = []
+    for entry in directory.glob("*.hsdb"):
+        with contextlib.suppress(OSError):
+            entries.append((entry.stat().st_mtime, entry.name, entry))
+    for _, _, entry in sorted(entries, reverse=True)[KEEP_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            entry.unlink()

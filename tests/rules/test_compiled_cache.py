@@ -101,6 +101,34 @@ def test_the_key_follows_the_patterns_and_the_versions(monkeypatch: pytest.Monke
     assert compiled.pack_key([RULE], "hyperscan") != key
 
 
+def test_only_the_most_recently_used_packs_are_kept(tmp_path: Path) -> None:
+    import os
+
+    old = []
+    for n in range(compiled.KEEP_ENTRIES + 3):
+        entry = tmp_path / f"{n:064x}.hsdb"
+        entry.write_bytes(b"an older pack")
+        os.utime(entry, (1_000_000 + n, 1_000_000 + n))
+        old.append(entry)
+    other = tmp_path / "redact-catalogue.json"
+    other.write_text("{}", encoding="utf-8")
+    compiled.load_prefilter([RULE])  # a miss: stored, then pruned
+    kept = sorted(p.name for p in tmp_path.glob("*.hsdb"))
+    assert len(kept) == compiled.KEEP_ENTRIES
+    assert compiled.pack_key([RULE], "hyperscan") + ".hsdb" in kept
+    assert [e.name for e in old if e.exists()] == [e.name for e in old[-(compiled.KEEP_ENTRIES - 1) :]]
+    assert other.exists()
+    # A hit marks its entry used: it outlives newer entries that are not used.
+    entry = _entry_named(tmp_path, compiled.pack_key([RULE], "hyperscan"))
+    os.utime(entry, (1, 1))
+    compiled.load_prefilter([RULE])
+    assert entry.stat().st_mtime > 2_000_000
+
+
+def _entry_named(tmp_path: Path, key: str) -> Path:
+    return tmp_path / f"{key}.hsdb"
+
+
 def test_an_unwritable_cache_only_costs_the_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
