@@ -434,6 +434,11 @@ def _add_scan_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         "CloudWatch Logs allows 10 per account and Region)",
     )  # fmt: skip
     quotas.add_argument(
+        "--no-baseline", action="store_true",
+        help="do not read each project's last build that succeeded as the baseline of its failures no rule "
+        "names (one ListBuildsForProject, BatchGetBuilds and log, at most 16 MiB, per project; cached)",
+    )  # fmt: skip
+    quotas.add_argument(
         "--cache-dir", type=Path, metavar="DIR",
         help="the cache directory (default: $CODEBUILD_DOCTOR_CACHE_DIR, else the user cache directory)",
     )  # fmt: skip
@@ -674,6 +679,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         logs_rps=args.logs_rps,
         time_budget=args.time_budget,
         engine=EngineOptions(match=MatchOptions(context_lines=args.context, redact=not args.no_redact)),
+        baseline=not args.no_baseline,
     )
     if options.since >= now:
         raise ConfigError(f"invalid --since {args.since!r}: it is not in the past")

@@ -205,7 +205,12 @@ BASELINE_MAX_BYTES = 16 << 20
 
 
 def fetch_baseline(
-    build: Build, codebuild_client: Any, logs_client: Any, s3_client: Any = None, deadline: Deadline | None = None
+    build: Build,
+    codebuild_client: Any,
+    logs_client: Any,
+    s3_client: Any = None,
+    deadline: Deadline | None = None,
+    wrap_source: Callable[[Build, LogSource], LogSource] | None = None,
 ) -> engine.Baseline:
     """The baseline of a failed ``build``: the log of its project's last build that ``SUCCEEDED``
     (:func:`analyzer.sources.codebuild.last_succeeded_build`), read up to :data:`BASELINE_MAX_BYTES`.
@@ -213,7 +218,8 @@ def fetch_baseline(
     Never raises for AWS's sake: a build that needs none (it succeeded or is running), a project
     with no successful build, a log that cannot be read or an API error is a :class:`Baseline`
     with no shapes and a note saying why; the diagnosis goes on without it. Past ``deadline`` (the
-    build's time budget) none is fetched, and a read it stops is not used.
+    build's time budget) none is fetched, and a read it stops is not used. ``wrap_source`` wraps
+    each source of the succeeded build's log (``scan`` reads it through its cache).
     """
     from analyzer.engine.locator import baseline_shapes
     from analyzer.sources.codebuild import last_succeeded_build, log_sources_for
@@ -233,6 +239,8 @@ def fetch_baseline(
         sources, _notes = log_sources_for(found, logs_client, s3_client)
         problem = "it has no log"
         for source in sources:
+            if wrap_source is not None:
+                source = wrap_source(found, source)
             bounded = BoundedLog(source.chunks(), max_bytes=BASELINE_MAX_BYTES, deadline=deadline)
             try:
                 shapes = baseline_shapes(bounded)

@@ -36,6 +36,7 @@ cause).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -127,6 +128,10 @@ class ScanOptions:
     A build past it is skipped with that reason, and the scan goes on."""
     clock: Callable[[], float] = time.monotonic
     """The clock the time budget is measured on (tests pass a fake one)."""
+    baseline: bool = True
+    """Read each project's last build that succeeded (its log's first 16 MiB, through the cache)
+    as the failure locator's baseline, once per project and only when the locator runs, as
+    ``diagnose --build-id`` does (:func:`analyzer.pipeline.fetch_baseline`)."""
 
 
 class ScanObserver:
@@ -249,7 +254,7 @@ def scan(
     try:
         builds, skipped, projects = select_builds(codebuild, options, until, cache=cache, observer=observer)
         diagnoses: list[Diagnosis] = []
-        worker = _Worker(rules, logs, s3, cache, options)
+        worker = _Worker(rules, logs, s3, cache, options, codebuild)
         pool = ThreadPoolExecutor(max_workers=max(1, options.max_concurrency))
         try:
             futures = [pool.submit(worker.run, build) for build in builds]
@@ -491,12 +496,43 @@ class _Lister:
 class _Worker:
     """Diagnoses one build (runs in a worker thread); never raises."""
 
-    def __init__(self, rules: Sequence[Rule], logs: Any, s3: Any, cache: Any, options: ScanOptions) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], logs: Any, s3: Any, cache: Any, options: ScanOptions, codebuild: Any = None
+    ) -> None:
         self.rules = rules
         self.logs = logs
         self.s3 = s3
         self.cache = cache
         self.options = options
+        self.codebuild = codebuild
+        self._baselines: dict[str, Any] = {}
+        self._baseline_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def baseline(self, build: Build, deadline: Deadline | None) -> Any:
+        """The :class:`~analyzer.engine.Baseline` of ``build``'s project: fetched by the first build
+        of the project whose locator asks (the others wait for it), then shared. One that ran out of
+        the asking build's time is not kept: the next build tries again in its own time."""
+        from analyzer import pipeline
+        from analyzer.cache import CachedSource, log_key
+        from analyzer.sources.base import LogSource
+
+        project = build.project or ""
+        with self._lock:
+            lock = self._baseline_locks.setdefault(project, threading.Lock())
+        with lock:
+            if project in self._baselines:
+                return self._baselines[project]
+
+            def wrap(succeeded: Build, source: LogSource) -> LogSource:
+                if self.cache is None:
+                    return source
+                return CachedSource(source, self.cache, log_key(succeeded.arn or succeeded.build_id, source))
+
+            found = pipeline.fetch_baseline(build, self.codebuild, self.logs, self.s3, deadline, wrap_source=wrap)
+            if not (deadline is not None and deadline.passed()):
+                self._baselines[project] = found
+            return found
 
     def run(self, build: Build) -> tuple[Diagnosis | SkippedBuild, int, bool]:
         """``(diagnosis or skipped build, log bytes fetched from AWS, served from the cache)``."""
@@ -520,12 +556,19 @@ class _Worker:
             return cached
 
         deadline = Deadline(self.options.time_budget, self.options.clock) if self.options.time_budget else None
+        engine_options = self.options.engine
+        if self.options.baseline and self.codebuild is not None and not (engine_options and engine_options.baseline):
+            from analyzer.engine import EngineOptions
+
+            engine_options = dataclasses.replace(
+                engine_options or EngineOptions(), fetch_baseline=lambda: self.baseline(build, deadline)
+            )
         delay = self.options.throttle_backoff
         out_of_time = ""
         for attempt in range(self.options.throttle_retries + 1):
             wrapped.clear()
             result = pipeline.diagnose_build(
-                self.rules, build, self.logs, self.s3, self.options.engine, wrap_source=wrap, deadline=deadline
+                self.rules, build, self.logs, self.s3, engine_options, wrap_source=wrap, deadline=deadline
             )
             if isinstance(result.failure, (Throttled, TransportError)) and attempt < self.options.throttle_retries:
                 if deadline is not None and deadline.clock() + delay >= deadline.at:

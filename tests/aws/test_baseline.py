@@ -159,3 +159,45 @@ def test_a_rule_that_names_the_cause_fetches_no_baseline() -> None:
     assert run.report["root_cause"] == "docker-hub-rate-limit"
     assert ("codebuild", "ListBuildsForProject") not in calls  # the baseline is fetched only when used
     assert not any("baseline" in note for note in run.report["notes"])
+
+
+def _scan(tmp_path: Any, *extra: str) -> Any:
+    from awshelp import run_cli
+
+    return run_cli("scan", "--project", PROJECT, "--since", "3650d", "--format", "json",
+                   "--cache-dir", str(tmp_path / "cache"), *extra)  # fmt: skip
+
+
+def _scanned(run: Any) -> dict[str, dict[str, Any]]:
+    assert run.status == 1, run.stderr
+    return {d["build"]["build_id"]: d for d in run.report["builds"]}
+
+
+def test_scan_reads_each_projects_baseline_once_and_through_its_cache(tmp_path: Any) -> None:
+    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    failed = [_failed(), _failed(), _failed()]
+
+    with recorded_api_calls() as calls:
+        alone = _scanned(_scan(tmp_path, "--no-baseline", "--no-cache"))
+    per_log = calls.count(("logs", "GetLogEvents")) / len(failed)
+    assert per_log >= 1
+    assert {b: d["findings"][0]["line_numbers"] for b, d in alone.items()} == {b: [3] for b in failed}
+
+    with recorded_api_calls() as calls:
+        first = _scanned(_scan(tmp_path, "--max-concurrency", "3"))
+    assert sorted(first) == sorted(failed)
+    for diagnosis in first.values():
+        assert diagnosis["findings"][0]["rule_id"] == "unrecognised-failure"
+        assert diagnosis["findings"][0]["line_numbers"] == [5]
+        assert f"baseline: the log of build {passed}, the project's last build that succeeded: " in " ".join(
+            diagnosis["notes"]
+        )
+    # One listing for the scan and one for the baseline; the succeeded build's log read once, for all three.
+    assert calls.count(("codebuild", "ListBuildsForProject")) == 2
+    assert calls.count(("logs", "GetLogEvents")) == per_log * (len(failed) + 1)
+    assert all(op.startswith(("BatchGet", "Get", "List", "Describe", "Filter")) for _, op in calls)  # read-only
+
+    with recorded_api_calls() as calls:
+        again = _scanned(_scan(tmp_path))
+    assert {b: d["findings"][0]["line_numbers"] for b, d in again.items()} == {b: [5] for b in failed}
+    assert ("logs", "GetLogEvents") not in calls  # every log, the baseline's too, came from the cache
