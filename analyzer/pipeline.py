@@ -211,6 +211,7 @@ def fetch_baseline(
     s3_client: Any = None,
     deadline: Deadline | None = None,
     wrap_source: Callable[[Build, LogSource], LogSource] | None = None,
+    find_succeeded: Callable[[], Build | None] | None = None,
 ) -> engine.Baseline:
     """The baseline of a failed ``build``: the log of its project's last build that ``SUCCEEDED``
     (:func:`analyzer.sources.codebuild.last_succeeded_build`), read up to :data:`BASELINE_MAX_BYTES`.
@@ -219,7 +220,8 @@ def fetch_baseline(
     with no successful build, a log that cannot be read or an API error is a :class:`Baseline`
     with no shapes and a note saying why; the diagnosis goes on without it. Past ``deadline`` (the
     build's time budget) none is fetched, and a read it stops is not used. ``wrap_source`` wraps
-    each source of the succeeded build's log (``scan`` reads it through its cache).
+    each source of the succeeded build's log (``scan`` reads it through its cache);
+    ``find_succeeded`` replaces the look-up (``scan`` knows it from its listing).
     """
     from analyzer.engine.locator import baseline_shapes
     from analyzer.sources.codebuild import last_succeeded_build, log_sources_for
@@ -231,7 +233,10 @@ def fetch_baseline(
     if deadline is not None and deadline.passed():
         return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}")
     try:
-        found = last_succeeded_build(codebuild_client, build.project, exclude=build.build_id)
+        if find_succeeded is not None:
+            found = find_succeeded()
+        else:
+            found = last_succeeded_build(codebuild_client, build.project, exclude=build.build_id)
         if found is None:
             return engine.Baseline(
                 frozenset(), note=f"no baseline: none of the last builds of project {build.project} succeeded"

@@ -252,9 +252,12 @@ def scan(
     events = logs.meta.events
     events.register(_RATE_EVENT, limiter.before_send, unique_id="codebuild-doctor-rate-limit")
     try:
-        builds, skipped, projects = select_builds(codebuild, options, until, cache=cache, observer=observer)
+        successes: dict[str, Build | None] = {}
+        builds, skipped, projects = select_builds(
+            codebuild, options, until, cache=cache, observer=observer, successes=successes
+        )
         diagnoses: list[Diagnosis] = []
-        worker = _Worker(rules, logs, s3, cache, options, codebuild)
+        worker = _Worker(rules, logs, s3, cache, options, codebuild, successes)
         pool = ThreadPoolExecutor(max_workers=max(1, options.max_concurrency))
         try:
             futures = [pool.submit(worker.run, build) for build in builds]
@@ -342,16 +345,20 @@ def select_builds(
     *,
     cache: Any = None,
     observer: ScanObserver | None = None,
+    successes: dict[str, Build | None] | None = None,
 ) -> tuple[list[Build], list[SkippedBuild], tuple[str, ...]]:
     """The builds ``options`` select, newest first, and the skipped ones and projects listed.
 
     Lists as the module docstring says; ``scan`` diagnoses what this selects, and
-    ``scan --enqueue`` queues it for the organisation service instead.
+    ``scan --enqueue`` queues it for the organisation service instead. ``successes``, when
+    given, is filled with each project's newest ``SUCCEEDED`` build among those listed (the
+    baseline), or ``None`` when the listing saw all its builds and none succeeded; a project
+    whose listing stopped early with none seen is left out (an older one may have succeeded).
     """
     observer = observer or ScanObserver()
     projects = tuple(options.projects) or _list_projects(codebuild)
     observer.listed(len(projects))
-    lister = _Lister(codebuild, cache, options, until)
+    lister = _Lister(codebuild, cache, options, until, successes)
     records: list[dict[str, Any]] = []
     skipped: list[SkippedBuild] = []
     with ThreadPoolExecutor(max_workers=max(1, options.max_concurrency)) as pool:
@@ -399,11 +406,24 @@ def _list_projects(codebuild: Any) -> tuple[str, ...]:
 class _Lister:
     """Lists one project's builds in the window (runs in a worker thread)."""
 
-    def __init__(self, codebuild: Any, cache: Any, options: ScanOptions, until: datetime) -> None:
+    def __init__(
+        self, codebuild: Any, cache: Any, options: ScanOptions, until: datetime, successes: dict[str, Build | None] | None = None
+    ) -> None:
         self.codebuild = codebuild
         self.cache = cache
         self.options = options
         self.until = until
+        self.successes = successes
+
+    def _succeeded(self, project: str, records: list[dict[str, Any]], complete: bool) -> None:
+        """Note the newest ``SUCCEEDED`` build of ``records`` (pages come newest first, one at a time)."""
+        if self.successes is None or project in self.successes and self.successes[project] is not None:
+            return
+        done = [r for r in records if r.get("buildStatus") == "SUCCEEDED" and _parse_time(r.get("startTime"))]
+        if done:
+            self.successes[project] = Build.from_api(max(done, key=lambda r: _parse_time(r.get("startTime"))))
+        elif complete:
+            self.successes[project] = None
 
     def project(self, project: str) -> tuple[list[dict[str, Any]], list[SkippedBuild]]:
         """``(selected records, skipped)`` of ``project``; a listing error skips the project, with the reason."""
@@ -442,6 +462,7 @@ class _Lister:
                 if started > self.until or record.get("buildStatus") not in self.options.statuses:
                     continue
                 selected.append(record)
+            self._succeeded(project, records, complete=not page.get("nextToken") and not missed)
             # Newest first: once the page's last build started before the window, the next
             # pages are older still. Only the last one decides, so one build out of order does not.
             last = _parse_time(records[-1].get("startTime")) if records else None
@@ -497,7 +518,14 @@ class _Worker:
     """Diagnoses one build (runs in a worker thread); never raises."""
 
     def __init__(
-        self, rules: Sequence[Rule], logs: Any, s3: Any, cache: Any, options: ScanOptions, codebuild: Any = None
+        self,
+        rules: Sequence[Rule],
+        logs: Any,
+        s3: Any,
+        cache: Any,
+        options: ScanOptions,
+        codebuild: Any = None,
+        successes: dict[str, Build | None] | None = None,
     ) -> None:
         self.rules = rules
         self.logs = logs
@@ -505,6 +533,8 @@ class _Worker:
         self.cache = cache
         self.options = options
         self.codebuild = codebuild
+        self.successes = successes or {}
+        """Each project's newest successful build the listing saw (:func:`select_builds`)."""
         self._baselines: dict[str, Any] = {}
         self._baseline_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -529,7 +559,13 @@ class _Worker:
                     return source
                 return CachedSource(source, self.cache, log_key(succeeded.arn or succeeded.build_id, source))
 
-            found = pipeline.fetch_baseline(build, self.codebuild, self.logs, self.s3, deadline, wrap_source=wrap)
+            find: Callable[[], Build | None] | None = None  # None: looked up (ListBuildsForProject)
+            if project in self.successes:
+                known = self.successes[project]
+                find = lambda: known  # noqa: E731 - the listing saw it
+            found = pipeline.fetch_baseline(
+                build, self.codebuild, self.logs, self.s3, deadline, wrap_source=wrap, find_succeeded=find
+            )
             if not (deadline is not None and deadline.passed()):
                 self._baselines[project] = found
             return found

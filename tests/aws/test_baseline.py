@@ -192,8 +192,9 @@ def test_scan_reads_each_projects_baseline_once_and_through_its_cache(tmp_path: 
         assert f"baseline: the log of build {passed}, the project's last build that succeeded: " in " ".join(
             diagnosis["notes"]
         )
-    # One listing for the scan and one for the baseline; the succeeded build's log read once, for all three.
-    assert calls.count(("codebuild", "ListBuildsForProject")) == 2
+    # The scan's own listing found the succeeded build; its log was read once, for all three.
+    assert calls.count(("codebuild", "ListBuildsForProject")) == 1
+    assert calls.count(("codebuild", "BatchGetBuilds")) == 1
     assert calls.count(("logs", "GetLogEvents")) == per_log * (len(failed) + 1)
     assert all(op.startswith(("BatchGet", "Get", "List", "Describe", "Filter")) for _, op in calls)  # read-only
 
@@ -201,3 +202,28 @@ def test_scan_reads_each_projects_baseline_once_and_through_its_cache(tmp_path: 
         again = _scanned(_scan(tmp_path))
     assert {b: d["findings"][0]["line_numbers"] for b, d in again.items()} == {b: [5] for b in failed}
     assert ("logs", "GetLogEvents") not in calls  # every log, the baseline's too, came from the cache
+
+
+def test_scan_looks_up_a_baseline_its_listing_did_not_reach(tmp_path: Any, monkeypatch: Any) -> None:
+    # AWS pages newest first and the scan stops paging past its window, so the project's last
+    # success may be older than anything listed. (moto never pages: the listing is made to see none.)
+    from analyzer import scan
+
+    monkeypatch.setattr(scan._Lister, "_succeeded", lambda self, project, records, complete: None)
+    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    failed = _failed()
+    with recorded_api_calls() as calls:
+        run = _scanned(_scan(tmp_path, "--no-cache"))
+    assert run[failed]["findings"][0]["line_numbers"] == [5]
+    assert f"baseline: the log of build {passed}, " in " ".join(run[failed]["notes"])
+    assert calls.count(("codebuild", "ListBuildsForProject")) == 2  # the scan's, then the look-up's
+
+
+def test_scan_of_a_project_with_no_successful_build_says_so_without_another_listing(tmp_path: Any) -> None:
+    failed = [_failed(), _failed()]
+    with recorded_api_calls() as calls:
+        run = _scanned(_scan(tmp_path, "--no-cache"))
+    for build_id in failed:
+        assert run[build_id]["findings"][0]["line_numbers"] == [3]
+        assert f"no baseline: none of the last builds of project {PROJECT} succeeded" in run[build_id]["notes"]
+    assert calls.count(("codebuild", "ListBuildsForProject")) == 1
