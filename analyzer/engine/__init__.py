@@ -234,7 +234,11 @@ def _tail(tail: ErrorTail, redact: bool) -> tuple[Any, ...]:
     return redact_context(lines)
 
 
-_INERT = str.maketrans({"`": "\u02cb", "<": "\u2039", ">": "\u203a"})
+_INERT = str.maketrans({"`": "\u02cb"})
+# Only a ``<`` that can open raw HTML or an autolink (a letter, ``/``, ``!`` or ``?`` after it,
+# or the end of the value, where template text follows) needs its look-alike; ``>`` opens
+# nothing. A version constraint (``>= 3.5``, ``<4``) must read, and paste, as the tool printed it.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?]|$)")
 
 
 def inert(value: str) -> str:
@@ -242,10 +246,11 @@ def inert(value: str) -> str:
 
     Captures and record fields are text from a log or a branch name: a backtick would close
     the code span a template puts them in, ``<img ...>`` is live HTML in a GitHub comment, and
-    ``![x](url)`` a tracking image. Those characters become look-alikes (ˋ ‹ ›) and ``](``
-    is split; the JSON report's ``captures`` keep the values as captured.
+    ``![x](url)`` a tracking image. The backtick and a ``<`` that can open a tag become
+    look-alikes (ˋ ‹) and ``](`` is split; the JSON report's ``captures`` keep the values as
+    captured.
     """
-    return value.translate(_INERT).replace("](", "] (")
+    return _TAG_OPEN.sub("\u2039", value.translate(_INERT)).replace("](", "] (")
 
 
 _SOURCE_PREFIX = re.compile(

@@ -134,4 +134,36 @@ def test_a_log_line_cannot_inject_markdown_through_a_capture(tmp_path) -> None: 
     comment = out.getvalue()
     prose = comment.split("```")[0::2]  # outside the evidence code blocks
     assert not any("<img" in part or "](https://evil.example" in part for part in prose)
-    assert "ˋ‹img/src=https://evil.example/p.png›ˋ" in comment
+    assert "ˋ‹img/src=https://evil.example/p.png>ˋ" in comment
+
+
+def test_a_version_constraint_keeps_its_greater_than_sign(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A captured ``>= 3.5`` is shown as ``>= 3.5`` in every format: only ``<`` (which can open
+    raw HTML or an autolink) and the backtick need a look-alike, ``>`` alone opens nothing.
+    It was shown as ``›= 3.5`` (a look-alike a reader cannot paste into a requirement)."""
+    import io
+    import json
+
+    from analyzer.cli import main
+
+    log = tmp_path / "requires-python.log"
+    log.write_text("ERROR: Package 'tornado' requires a different Python: 2.7.5 not in '>= 3.5'\n", encoding="utf-8")
+    reports = {}
+    for fmt in ("text", "markdown", "json", "html"):
+        out = io.StringIO()
+        main(["diagnose", "--log-file", str(log), "--format", fmt, "--no-color"], stdout=out)
+        reports[fmt] = out.getvalue()
+    assert "requires Python `>= 3.5`, but pip runs on Python 2.7.5." in " ".join(reports["text"].split())
+    assert "requires Python `>= 3.5`, but pip runs on Python 2.7.5." in reports["markdown"]
+    summary = json.loads(reports["json"])["findings"][0]["summary"]
+    assert summary == "`tornado` requires Python `>= 3.5`, but pip runs on Python 2.7.5."
+    assert "<code>&gt;= 3.5</code>" in reports["html"]
+    assert not any("›" in report for report in reports.values())
+
+
+def test_only_a_less_than_sign_that_can_open_a_tag_gets_a_look_alike() -> None:
+    from analyzer.engine import inert
+
+    assert inert(">=3.6, <4, <= 2.0, ^18 || >=20") == ">=3.6, <4, <= 2.0, ^18 || >=20"
+    assert inert("<img src=x> </b> <!-- <?php <https://x.io> a<") == "‹img src=x> ‹/b> ‹!-- ‹?php ‹https://x.io> a‹"
+    assert inert("`x`![t](u)") == "ˋxˋ![t] (u)"
