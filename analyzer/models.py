@@ -340,6 +340,7 @@ class Build:
             "image": self.image,
             "privileged_mode": self.privileged_mode,
             "compute_type": self.compute_type,
+            "timeout_minutes": self.timeout_minutes,
             "region": self.region,
             "account": self.account,
             "console_url": self.console_url,

@@ -17,10 +17,10 @@ from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer
 from analyzer.report.view import ClusterView, DiagnosisView, ScanView, scan_view
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 """1.1 added ``tail``: the last error-looking log lines when no rule fired; 1.2 added each
 finding's ``role`` and ``role_reason`` (causal ranking) and the ``unrecognised-failure`` finding
-of the failure locator."""
+of the failure locator; 1.3 added the build's ``timeout_minutes``."""
 
 SCAN_SCHEMA_VERSION = "1.1"
 """The scan report's schema version; 1.1 added ``clusters``: the recurring unknown failures."""

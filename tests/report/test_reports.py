@@ -130,3 +130,17 @@ def test_the_scan_schema_validates_offline_through_its_relative_ref(scan_report,
         validator.validate(data)
     scan_schema = json.loads(resources.files("analyzer.report").joinpath("scan.schema.json").read_text("utf-8"))
     assert scan_schema["properties"]["builds"]["items"] == {"$ref": "diagnosis-1.json"}
+
+
+def test_the_build_records_timeout_is_in_the_json_report(schema, rules) -> None:  # type: ignore[no-untyped-def]
+    """``timeoutInMinutes`` is read into ``Build.timeout_minutes`` (the build-timed-out finding
+    names it); the JSON report's ``build`` carried every other field but not this one."""
+    from analyzer.sources.stored import _build
+
+    build = Build.from_api({"id": "api:1", "buildStatus": "TIMED_OUT", "timeoutInMinutes": 45})
+    assert build.to_dict()["timeout_minutes"] == 45
+    assert Build.from_api({"id": "api:2"}).to_dict()["timeout_minutes"] is None
+    data = json.loads(render_diagnosis(diagnose(rules, [b"x\n"], build=build), Format.JSON))
+    jsonschema.validate(data, schema)
+    assert data["build"]["timeout_minutes"] == 45
+    assert _build(data["build"]).timeout_minutes == 45  # and `scan --from` reads it back

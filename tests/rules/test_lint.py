@@ -273,7 +273,7 @@ def test_every_problem_of_one_file_in_one_pass(tmp_path):
     [
         ("{{ build.service_rol }}", "service_rol", " (did you mean 'build.service_role'?)"),
         ("{{ build['imag'] }}", "imag", " (did you mean 'build.image'?)"),
-        ('{{ build.get("timeout_minutes", 60) }}', "timeout_minutes", ""),
+        ('{{ build.get("timeout", 60) }}', "timeout", " (did you mean 'build.timeout_minutes'?)"),
         ("{% if build.privileged %}on{% endif %}", "privileged", " (did you mean 'build.privileged_mode'?)"),
     ],
     ids=["attribute", "item", "get", "in-if"],
@@ -301,7 +301,8 @@ def test_build_attributes_are_the_build_records_keys():
 
     names = build_attributes()
     assert {"service_role", "image", "project", "compute_type", "region", "account", "log_group"} <= names
-    assert "timeout_minutes" not in names  # a Build field, but not handed to templates (to_dict)
+    assert "timeout_minutes" in names  # to_dict has it since schema 1.3
+    assert "duration" not in names
     assert set(Build(build_id=BuildId("p:1")).to_dict()) <= names
 
 
