@@ -488,7 +488,7 @@ def check_build_attributes(data: Mapping[str, Any], lines: Mapping[tuple[Any, ..
                 read.setdefault(name, node.lineno)
         start = _line(lines, (field,))
         for name, lineno in sorted(read.items(), key=lambda item: (item[1], item[0])):
-            line = _find_line(file_lines, start, f"build.{name}", f"'{name}'", f'"{name}"') or (start + lineno if start else 0)
+            line = _find_line(file_lines, start, f"build.{name}", f"'{name}'", f'"{name}"') or lines.get((field, "<line>", lineno)) or start
             suggestion = _closest(name, known - frozenset(dir(dict)))
             hint = f" (did you mean 'build.{suggestion}'?)" if suggestion else ""
             problems.append(

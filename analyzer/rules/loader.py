@@ -77,6 +77,10 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_line_loader())  # noqa: S506 - a SafeLoader subclass
 
 
+TEMPLATE_FIELDS = ("summary", "remediation")
+"""The rule keys whose values are Jinja templates."""
+
+
 def _compose_lines(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
     import yaml
 
@@ -87,9 +91,40 @@ def _compose_lines(node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...]
             lines[path + (key,)] = key_node.start_mark.line + 1
             _compose_lines(value_node, path + (key,), lines)
             lines[path + (key,)] = key_node.start_mark.line + 1
+            if not path and key in TEMPLATE_FIELDS and isinstance(value_node, yaml.ScalarNode):
+                for number, line in _template_lines(value_node).items():
+                    lines[(key, "<line>", number)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _compose_lines(item, path + (index,), lines)
+
+
+def _template_lines(node: Any) -> dict[int, int]:
+    """For a scalar holding a template: the file's 1-based line of each of its text's lines.
+
+    Jinja numbers an error by the line of the scalar's *value*; where that line is in the
+    file depends on the scalar's style. An inline scalar (``summary: "..."``) starts on the
+    key's line; a block scalar (``|``, ``>``) on the line after its indicator. A literal block
+    keeps every line; a folded or multi-line flow scalar joins its lines with spaces and
+    starts a new line of text only at an empty line, so a line of text maps to the file
+    line its paragraph starts on.
+    """
+    buffer = getattr(node.start_mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return {}
+    block = node.style in ("|", ">")
+    first = node.start_mark.line + (1 if block else 0)  # 0-based line of the first text line
+    last = node.end_mark.line - (1 if node.end_mark.column == 0 else 0)
+    raw = buffer.split("\n")[first : max(first, last) + 1]
+    if node.style == "|":
+        return {number: first + number for number in range(1, len(raw) + 1)}
+    mapping = {1: first + 1}
+    number = 1
+    for offset, text in enumerate(raw[1:], start=1):
+        if not text.strip():  # an empty line is a line break in the value; the next line starts one
+            number += 1
+            mapping[number] = first + offset + 2
+    return mapping
 
 
 def _line_of(lines: Mapping[tuple[Any, ...], int], path: Iterable[Any]) -> int | None:
@@ -258,9 +293,7 @@ def rule_errors(data: Any, source: str = "<string>", lines: Mapping[tuple[Any, .
 
 def _template_error(name: str, exc: Any, source: str, lines: Mapping[tuple[Any, ...], int], rule_id: str | None) -> RuleTemplateError:
     """The error for template ``name`` (``summary``/``remediation``), at its line in the file."""
-    start = _line_of(lines, (name,)) or 0
-    # ``summary: |`` puts the text one line below the key.
-    line = start + (exc.lineno or 1) if start else None
+    line = lines.get((name, "<line>", exc.lineno or 1)) or _line_of(lines, (name,))
     return RuleTemplateError(f"{name}: template error: {exc.message}", Location(source, line, rule_id))
 
 

@@ -55,6 +55,30 @@ def test_loader_errors_are_checks(tmp_path, change, expected):
     assert lint(tmp_path, GOOD.replace(*change)) == [expected]
 
 
+_UNCLOSED = "Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'."
+_UNKNOWN_TAG = "Encountered unknown tag 'endfor'."
+
+
+@pytest.mark.parametrize(
+    ("summary", "line", "message"),
+    [
+        ('summary: "Boom {{ what }} {% if what %}"', 8, _UNCLOSED),
+        ("summary: Boom {{ what }} {% if what %}", 8, _UNCLOSED),
+        ("summary: 'Boom {{ what }} {% endfor %}'", 8, _UNKNOWN_TAG),
+        ("summary: |\n  Boom {{ what }}.\n  Again {{ what }}.\n  Bad {% endfor %}\n  After.", 11, _UNKNOWN_TAG),
+        ("summary: >\n  Boom {{ what }}\n  folded on.\n\n  Bad {% endfor %}\n  after.", 12, _UNKNOWN_TAG),
+        ("summary: Boom {{ what }}\n  folded plain\n\n  bad {% endfor %}", 11, _UNKNOWN_TAG),
+    ],
+    ids=["double-quoted", "plain", "single-quoted", "literal-block", "folded-block", "plain-multi-line"],
+)
+def test_a_template_error_points_at_its_line_whatever_the_scalar_style(tmp_path, summary, line, message):
+    """The summary is on line 8; an inline scalar's text starts on the key's line, a block
+    scalar's on the next one (an inline summary's error was reported one line below it)."""
+    text = GOOD.replace("summary: Boom {{ what }} in {{ phase }}.", summary)
+    assert text.splitlines()[line - 1].lstrip().startswith(("summary:", "Bad", "bad"))
+    assert lint(tmp_path, text) == [f"my-rule.yaml:{line}: [template] my-rule: summary: template error: {message}"]
+
+
 def test_every_file_is_reported_not_only_the_first(tmp_path):
     (tmp_path / "a-rule.yaml").write_text(GOOD.replace("my-rule", "a-rule").replace("severity: error", "severity: fatal"))
     assert lint(tmp_path, GOOD.replace("summary:", "sumary:")) == [
@@ -258,7 +282,7 @@ def test_every_problem_of_one_file_in_one_pass(tmp_path):
         "my-rule.yaml:3: [schema] my-rule: severity: 'fatal' is not one of ['info', 'warning', 'error', 'critical']",
         "my-rule.yaml:5: [schema] my-rule: (top level): unknown key 'colour'",
         "my-rule.yaml:9: [regex] my-rule: pattern does not compile: missing ) at position 17: 'oops (?P<code>\\\\d+'",
-        "my-rule.yaml:11: [template] my-rule: summary: template error: Unexpected end of template. Jinja was "
+        "my-rule.yaml:10: [template] my-rule: summary: template error: Unexpected end of template. Jinja was "
         "looking for the following tags: 'elif' or 'else' or 'endif'. The innermost block that needs to be "
         "closed is 'if'.",
         "my-rule.yaml:12: [build-attribute] my-rule: remediation reads 'build.service_rol', which the build "
