@@ -58,6 +58,8 @@ TEST_HEADER = regex.compile(
       | \s*\S.*\S\s+(?:FAILED|FAIL|ERROR)\s*$                  # Gradle, karma and table reporters: "name  FAILED"
       | .*\bDubious,\ test\ returned                        # prove (TAP harness)
       | thread\ '.*'\ panicked\ at                          # Rust
+      | \s*(?:──\ )?\d+\.\ (?:Failure|Error):\ \S             # R testthat: "── 1. Failure: name (@test-x.R#12)"
+      | \s*──\ (?:Failure|Error)\ \(\S+:\d+                  # testthat 3: "── Failure (test-x.R:12:3): name"
     )""",
     regex.VERBOSE,
 )
@@ -87,8 +89,10 @@ DIAGNOSTIC = regex.compile(
       | (?:Exception|Error)\ in\ thread\ 
       | (?:[\w$]+\.)*[\w$]*(?:Error|Exception|Failure)(?:\ \[\w+\])?(?::\ |$)  # SomeError: x, java.lang.X: y, Error [ERR_X]: z
       | \*\*\ \(\w+(?:\.\w+)*\)                                            # Elixir ** (ArgumentError)
+      | ❌\ +\S                                                            # xcpretty's error mark
       | =ERROR\ REPORT=                                                    # Erlang
       | \S+:\d+:\d+:\ \S                                                   # file:line:col: message (linters)
+      | \d+:\d+\ +error\ +\S                                                # ESLint's stylish: "  3:8  error  'x' is defined..."
       | \S+\.\w+:\ ?\d+(?::\d+)?:?\ \S                                      # file.ext:line: message, file.md: 29: MD012
       | .*\b(?:undefined\ reference\ to|command\ not\ found|No\ such\ file\ or\ directory|Segmentation\ fault|Killed)\b
     )""",
@@ -115,7 +119,7 @@ TRIGGER_WORDS = (
     "err", "fail", "fatal", "exception", "denied", "cannot", "can't", "unable", "not found", "could not",
     "no such", "invalid", "missing", "undefined", "abort", "panic", "refused", "timed out", "killed",
     "segmentation", "unresolved", "not defined", "incompatible", "unsatisfied", "conflict", "problem",
-    "broken", "unexpected", "traceback", "dubious", "not ok", "●", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
+    "broken", "unexpected", "traceback", "dubious", "not ok", "●", "❌", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
 )
 """Lower-case words of which a line classified above zero holds one (or it matches
 :data:`TRIGGER_START`): a cheap test before the regular expressions."""
@@ -265,6 +269,7 @@ WRAPPER = regex.compile(
       | (?:ERROR:\ )?"[^"]+"\ exited\ with\ [1-9]\d*\.?\s*$  # npm-run-all
       | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
       | ERROR:\ .*\bfailed\ while\ processing\b
+      | The\ following\ build\ commands\ failed:                 # xcodebuild's list of failed steps
     )""",
     regex.VERBOSE,
 )
@@ -296,6 +301,8 @@ SUMMARY = regex.compile(
       | \[\ ?ok:\ \d+
       | .*\btotal:\ \d+,\ errors:\ \d+,\ failed:
       | (?:R\ CMD\ check|latexmk|gulp|grunt)\b.*\bfailed
+      | (?:error:\ )?testthat\ unit\ tests\ failed
+      | [✖×]\ \d+\ problems?\ \(
     )""",
 )
 """A summary of failures reported above it (a line to skip, not the error)."""
@@ -335,12 +342,18 @@ CONTINUATION = regex.compile(
 SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
 """The next test's header (go test), right under a parent's."""
 
+TAP_YAML = regex.compile(r"^\s+---\s*$")
+"""The start of a TAP 13 YAML diagnostic block (``  ---``), right under ``not ok N``."""
+
 BARE_HEADER = regex.compile(r"^\S+ aborted!\s*$")
 """A tool's header that says only that it stopped (rake's and rails' ``rake aborted!``): the
 reason is the line under it, which is the error block (the header stays in its context)."""
 
 FRAME = regex.compile(r"^\s*(?:at\s|from\s|\S+:\d+:in\s)|^\s*File\s\"")
 """A stack frame (Ruby's ``path:12:in `x'``, ``at``/``from`` lines, Python's ``File "..."``)."""
+
+PLACE = regex.compile(r"^\S+?[:(]\d+(?:[:,]\d+)?\)?:?\s+(?=\S)")
+"""A compiler's or linter's place before its message (``path/to/file.h:15:2: ``)."""
 
 LOCATED_WARNING = regex.compile(r"^\S+?[:(]\d+(?:[:,]\d+)?\)?:?\s+warning\b", regex.IGNORECASE)
 """A compiler's or linter's warning at a place (``file:12:3: warning: ...``)."""
@@ -406,7 +419,8 @@ def classify(text: str) -> str:
     if NUMBERED.match(text):
         return "numbered"
     if DIAGNOSTIC.match(stripped):
-        return "warning" if NOT_AN_ERROR.search(stripped[:120]) else "diagnostic"
+        # The level is read after the place: a long path must not push "warning:" out of view.
+        return "warning" if NOT_AN_ERROR.search(PLACE.sub("", stripped, count=1)[:120]) else "diagnostic"
     if ERROR_WORDS.search(stripped):
         return "warning" if NOT_AN_ERROR.search(stripped) else "error-words"
     return "other"
@@ -575,6 +589,8 @@ def locate(
                 break
             gap = True  # one blank line may sit inside a block (Composer, cargo's "Caused by:")
             continue
+        if number == anchor + 1 and TAP_YAML.match(text) and texts[anchor].startswith("not ok"):
+            continue  # TAP 13's diagnostics under a failed test (tape, node-tap): the block goes on into them
         if kind == "other" and BOILERPLATE.match(text):
             kind = "boilerplate"
         if kind in ("boilerplate", "wrapper", "summary", "baseline", "progress") or (

@@ -109,3 +109,108 @@ def test_warnings_do_not_replace_an_error_line() -> None:
         "ld: cannot find -lssl",  # 4
     )
     assert [e.line_number for e in _top(data).evidence] == [4]
+
+
+def test_testthat_failure_headers_are_test_failures_and_its_closing_error_a_summary() -> None:
+    assert _kind("── 1. Failure: totals add up (@test-cart.R#12)  ──────────────") == "test-failure"
+    assert _kind("  2. Error: reads the config (@test-config.R#8) ") == "test-failure"
+    assert _kind("── Failure (test-cart.R:12:3): totals add up ──────────") == "test-failure"  # testthat 3
+    assert _kind("  Error: testthat unit tests failed") == "summary"
+
+
+def test_r_cmd_check_shows_testthats_failure_not_its_closing_error() -> None:
+    data = _build(
+        "R CMD check cart_0.1.tar.gz",
+        "* checking tests ...",  # 3
+        "  Running 'testthat.R'",  # 4
+        " ERROR",  # 5
+        "Running the tests in 'tests/testthat.R' failed.",  # 6
+        "Last 13 lines of output:",  # 7
+        "  ── 1. Failure: totals add up (@test-cart.R#12)  ──────────────",  # 8
+        "  total(cart) not equal to 90.",  # 9
+        "  1/1 mismatches",  # 10
+        "  [1] 100 - 90 == 10",  # 11
+        "  ",  # 12
+        "  ══ testthat results  ═══════════════════════════════",  # 13
+        "  [ OK: 41 | SKIPPED: 0 | WARNINGS: 0 | FAILED: 1 ]",  # 14
+        "  1. Failure: totals add up (@test-cart.R#12) ",  # 15
+        "  ",  # 16
+        "  Error: testthat unit tests failed",  # 17
+        "  Execution halted",  # 18
+    )
+    # (The "[1] 100 - 90 == 10" line reads as a rule of digits and signs: the block stops there.)
+    assert [e.line_number for e in _top(data).evidence] == [8, 9, 10]
+
+
+def test_a_tap_failure_shows_its_yaml_diagnostics() -> None:
+    # tape / node-tap (TAP 13): the reason is in the YAML block under "not ok".
+    data = _build(
+        "npm test",
+        "TAP version 13",  # 3
+        "# adds",  # 4
+        "ok 1 should be equal",  # 5
+        "not ok 2 no errors",  # 6
+        "  ---",  # 7
+        "    operator: notOk",  # 8
+        "    expected: false",  # 9
+        "    actual:   1",  # 10
+        "    at: Test.<anonymous> (/app/test/lint.js:57:7)",  # 11
+        "  ...",  # 12
+        "",  # 13
+        "1..2",  # 14
+        "# tests 2",  # 15
+        "# pass  1",  # 16
+        "# fail  1",  # 17
+    )
+    assert [e.line_number for e in _top(data).evidence] == [6, 8, 9, 10]
+
+
+def test_eslint_stylish_errors_are_shown_not_its_problem_count() -> None:
+    assert _kind("  3:8  error  'showModal' is defined but never used  no-unused-vars") == "diagnostic"
+    assert _kind("  12:1  warning  Unexpected console statement  no-console") == "warning"
+    assert _kind("✖ 2 problems (2 errors, 0 warnings)") == "summary"
+    data = _build(
+        "npx eslint src",
+        "",  # 3
+        "/app/src/routes/about.js",  # 4
+        "  3:8  error  'showModal' is defined but never used  no-unused-vars",  # 5
+        "  4:8  error  'User' is defined but never used       no-unused-vars",  # 6
+        "",  # 7
+        "✖ 2 problems (2 errors, 0 warnings)",  # 8
+        "",  # 9
+    )
+    assert [e.line_number for e in _top(data).evidence] == [5, 6]
+
+
+def test_a_warning_on_a_long_path_is_still_a_warning() -> None:
+    # An absolute path of 125 characters, as a conda environment's site-packages gives.
+    header = "/codebuild/output/src1/src/miniconda/envs/testenv/lib/python3.11/site-packages/numpy/core/include/numpy/npy_1_7_deprecated_api.h"
+    assert len(header) > 120
+    warning = f'{header}:15:2: warning: #warning "Using deprecated NumPy API, disable it with NPY_NO_DEPRECATED_API" [-Wcpp]'
+    assert _kind(warning) == "warning"
+    data = _build(
+        "python setup.py build_ext --inplace && pytest",
+        warning,  # 3
+        "Traceback (most recent call last):",  # 4
+        '  File "/opt/conda/envs/test/bin/pytest", line 11, in <module>',  # 5
+        "    sys.exit(main())",  # 6
+        "pluggy.PluginValidationError: Plugin 'pytest_cov' could not be loaded",  # 7
+    )
+    assert [e.line_number for e in _top(data).evidence] == [4, 7]
+
+
+def test_xcodebuilds_list_of_failed_commands_is_a_wrapper_and_xcprettys_error_the_block() -> None:
+    assert _kind("The following build commands failed:") == "wrapper"
+    assert _kind("❌  /src/App/Encoding.swift:269:57: value of type 'Int' has no member 'name'") == "diagnostic"
+    data = _build(
+        "set -o pipefail && xcodebuild -scheme App build | xcpretty",
+        "▸ Compiling Encoding.swift",  # 3
+        "❌  /src/App/Encoding.swift:269:57: value of type 'Int' has no member 'name'",  # 4
+        "",  # 5
+        "** BUILD FAILED **",  # 6
+        "",  # 7
+        "The following build commands failed:",  # 8
+        "\tCompileSwift normal arm64 /src/App/Encoding.swift",  # 9
+        "(1 failure)",  # 10
+    )
+    assert [e.line_number for e in _top(data).evidence] == [4]
