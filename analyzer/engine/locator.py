@@ -60,6 +60,7 @@ TEST_HEADER = regex.compile(
       | thread\ '.*'\ panicked\ at                          # Rust
       | \s*(?:──\ )?\d+\.\ (?:Failure|Error):\ \S             # R testthat: "── 1. Failure: name (@test-x.R#12)"
       | \s*──\ (?:Failure|Error)\ \(\S+:\d+                  # testthat 3: "── Failure (test-x.R:12:3): name"
+      | (?:FAIL|ERROR)\ in\ \(\S+\)                          # clojure.test: "FAIL in (test-adder) (core_test.clj:7)"
     )""",
     regex.VERBOSE,
 )
@@ -303,6 +304,7 @@ SUMMARY = regex.compile(
       | (?:R\ CMD\ check|latexmk|gulp|grunt)\b.*\bfailed
       | (?:error:\ )?testthat\ unit\ tests\ failed
       | [✖×]\ \d+\ problems?\ \(
+      | tests\ failed\.?$
     )""",
 )
 """A summary of failures reported above it (a line to skip, not the error)."""
@@ -332,6 +334,7 @@ CONTINUATION = regex.compile(
       | \S+\.\w+:\d+
       | \w[\w.$]*(?:Error|Exception)\b
       | [>+\-?]\ 
+      | (?:expected|actual):\s         # clojure.test's report under "FAIL in (x)"
       | \*\*\ 
       | \[(?:error|info)\]\s
     )""",

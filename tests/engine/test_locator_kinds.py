@@ -214,3 +214,25 @@ def test_xcodebuilds_list_of_failed_commands_is_a_wrapper_and_xcprettys_error_th
         "(1 failure)",  # 10
     )
     assert [e.line_number for e in _top(data).evidence] == [4]
+
+
+def test_clojure_tests_failure_report_is_the_block_not_leiningens_closing_lines() -> None:
+    # clojure.test's report, as lein test prints it (wording of public examples: "FAIL in
+    # (test-adder) (form-init...clj:2)", "expected: ...", "  actual: ...").
+    assert _kind("FAIL in (test-adder) (core_test.clj:7)") == "test-failure"
+    assert _kind("ERROR in (test-parse) (core_test.clj:12)") == "test-failure"
+    assert _kind("Tests failed.") == "summary"
+    data = _build(
+        "lein test",
+        "",  # 3
+        "lein test cart.core-test",  # 4
+        "",  # 5
+        "FAIL in (test-adder) (core_test.clj:7)",  # 6
+        "expected: (= 24 (add2 2))",  # 7
+        "  actual: (not (= 24 4))",  # 8
+        "",  # 9
+        "Ran 3 tests containing 5 assertions.",  # 10
+        "1 failures, 0 errors.",  # 11
+        "Tests failed.",  # 12
+    )
+    assert [e.line_number for e in _top(data).evidence] == [6, 7, 8]
