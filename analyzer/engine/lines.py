@@ -52,18 +52,19 @@ PHASE_OUTCOME = regex.compile(r"^Phase context status code:(.*?) Message:")
 """The status code of an agent's phase context line; empty when the phase succeeded."""
 _ECHO = regex.compile(r"^(?:Running command|Command did not exit successfully) ")
 
-PHASE_LITERALS = (b"Entering phase ", b"Phase is ")
+AGENT_STRUCTURE = ("Entering phase", "Phase is", "Phase context status code:", "Phase complete", "Command did not")
+"""How the body of every agent line the log's structure reads starts (a damaged one too:
+``Command did not\ufffd exit`` still tells a CodeBuild log)."""
+MARKER_HINTS = ("Phase complete", "Command did not", "The command", "##[error]", "Done. Your build")
+"""Every line :data:`MARKERS` may match holds one of these."""
+PHASE_LITERALS = tuple(hint.encode() for hint in AGENT_STRUCTURE[:2])
 """Every agent line that may start a phase holds one of these (checked exactly later)."""
-PHASE_CONTEXT_LITERAL = b"Phase context status code:"
+PHASE_CONTEXT_LITERAL = AGENT_STRUCTURE[2].encode()
 """Every agent line that prints a phase context holds this."""
-MARKER_LITERALS = (
-    b"Phase complete: ",
-    b"Command did not exit successfully ",
-    b"The command \"",
-    b"##[error]",
-    b"Done. Your build exited with ",
-)
-"""Every line :data:`MARKERS` may match holds one of these (the prefilter finds them)."""
+MARKER_LITERALS = tuple(hint.encode() for hint in MARKER_HINTS if hint not in AGENT_STRUCTURE[:3])
+"""With the two above, the literals the prefilter finds the structure's lines by: every line
+:meth:`analyzer.engine.structure.StructureBuilder.observe` acts on holds one (the same words it
+tests, so the fast path shows it the lines the reference shows it)."""
 
 MARKERS: tuple[tuple[str, regex.Pattern[str]], ...] = (
     # CodeBuild: the agent's own lines (matched in the body after ``[Container] <time> ``).

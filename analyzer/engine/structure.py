@@ -23,7 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.engine.lines import (
+    AGENT_STRUCTURE,
     COMMAND_START,
+    MARKER_HINTS,
     MARKERS,
     PHASE_COMPLETE,
     PHASE_OUTCOME,
@@ -40,8 +42,6 @@ A test suite's first failure report may sit tens of thousands of lines above the
 MAX_MARKERS = 10_000
 """Markers kept (a log of a million ``The command`` lines keeps its first ones)."""
 
-_AGENT_STRUCTURE = ("Entering phase", "Phase is", "Phase context status code:", "Phase complete", "Command did not")
-_MARKER_HINTS = ("Phase complete", "Command did not", "The command", "##[error]", "Done. Your build")
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ class StructureBuilder:
         """Look at a line that may be structural (any line may be given; most return at once)."""
         if line.kind != LineKind.OUTPUT:
             body = line.text[line.body_start :]
-            if not body.startswith(_AGENT_STRUCTURE):
+            if not body.startswith(AGENT_STRUCTURE):
                 return
             self._ci = self._ci or "codebuild"
             if line.phase:
@@ -195,7 +195,7 @@ class StructureBuilder:
                 return
         else:
             body = visible(line.text)
-        if not any(hint in body for hint in _MARKER_HINTS):
+        if not any(hint in body for hint in MARKER_HINTS):
             return
         for kind, pattern in MARKERS:
             found = pattern.match(body)

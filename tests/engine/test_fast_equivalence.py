@@ -302,3 +302,23 @@ def test_a_whole_file_given_as_one_chunk_is_still_cut_into_blocks() -> None:
     assert b"".join(blocks) == data
     assert len(blocks) >= len(data) // 2000
     assert max(len(b) for b in blocks) < 2000 + 20
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_damaged_agent_line_is_structure_in_both_engines(backend: str) -> None:
+    # Found by test_generated_logs: an invalid byte inside the agent's 'Command did not exit
+    # successfully' left it out of the fast path's structure (its literal was the whole phrase)
+    # while the reference read it as a CodeBuild line; the fast path then located a later line.
+    import os
+
+    data = (
+        b"[Container] 2022/06/01 10:00:09.000000 Command did not\xff exit successfully terraform apply exit status 1\n"
+        b"npm ERR! To correct this please trying logging in again with:"
+    )
+    if backend == "python-find":
+        os.environ[prefilter.ENGINE_ENV + "_NO_AHOCORASICK"] = "1"
+    try:
+        reference, result = both(RULES, [data], None, MatchOptions(), "python" if backend == "python-find" else backend)
+    finally:
+        os.environ.pop(prefilter.ENGINE_ENV + "_NO_AHOCORASICK", None)
+    assert result == reference
