@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from analyzer import engine
-from analyzer.errors import ConfigError, LogsNotFound, SourceError
+from analyzer.errors import ConfigError, LogsNotFound, SourceError, Throttled, TransportError
 from analyzer.models import Build, Diagnosis, Rule
 from analyzer.sources.base import BoundedLog, Deadline, LogSource
 
@@ -204,6 +204,18 @@ BASELINE_MAX_BYTES = 16 << 20
 """Bytes read of a baseline's log (16 MiB): it gives line shapes only, so its head is enough."""
 
 
+class _Head(LogSource):
+    """The first :data:`BASELINE_MAX_BYTES` of a log, as a log of its own: a cache that wraps it
+    stores the head whole (a cut read of the whole log is never stored), under its own name."""
+
+    def __init__(self, inner: LogSource) -> None:
+        self.inner = inner
+        self.description = f"{inner.description} (first {BASELINE_MAX_BYTES >> 20} MiB)"
+
+    def chunks(self) -> Iterator[bytes]:
+        yield from BoundedLog(self.inner.chunks(), max_bytes=BASELINE_MAX_BYTES)
+
+
 def fetch_baseline(
     build: Build,
     codebuild_client: Any,
@@ -231,7 +243,7 @@ def fetch_baseline(
     if not build.project:
         return engine.Baseline(frozenset(), note="no baseline: the build record names no project")
     if deadline is not None and deadline.passed():
-        return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}")
+        return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}", lasting=False)
     try:
         if find_succeeded is not None:
             found = find_succeeded()
@@ -243,21 +255,22 @@ def fetch_baseline(
             )
         sources, _notes = log_sources_for(found, logs_client, s3_client)
         problem = "it has no log"
-        for source in sources:
+        for whole in sources:
+            source: LogSource = _Head(whole)
             if wrap_source is not None:
                 source = wrap_source(found, source)
-            bounded = BoundedLog(source.chunks(), max_bytes=BASELINE_MAX_BYTES, deadline=deadline)
+            bounded = BoundedLog(source.chunks(), deadline=deadline)
             try:
                 shapes = baseline_shapes(bounded)
             except LogsNotFound as exc:
                 problem = f"its log is gone ({exc.message})"
                 continue
             if deadline is not None and deadline.passed():
-                return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}")
+                return engine.Baseline(frozenset(), note=f"no baseline: {deadline.ran_out}", lasting=False)
             if not shapes:
                 problem = "its log is empty"
                 continue
-            cut = f" (its first {BASELINE_MAX_BYTES >> 20} MiB)" if bounded.stopped else ""
+            cut = f" (its first {BASELINE_MAX_BYTES >> 20} MiB)" if bounded.read >= BASELINE_MAX_BYTES else ""
             return engine.Baseline(
                 shapes, f"build {found.build_id}",
                 f"baseline: the log{cut} of build {found.build_id}, the project's last build that succeeded: "
@@ -265,7 +278,9 @@ def fetch_baseline(
             )  # fmt: skip
         return engine.Baseline(frozenset(), note=f"no baseline: build {found.build_id} succeeded, but {problem}")
     except Exception as exc:  # a baseline is a help, never a reason for a diagnosis to fail
-        return engine.Baseline(frozenset(), note=f"no baseline: {_describe(exc)}")
+        # Throttling and network errors may pass: a scan tries again for the project's next build.
+        lasting = isinstance(exc, SourceError) and not isinstance(exc, (Throttled, TransportError))
+        return engine.Baseline(frozenset(), note=f"no baseline: {_describe(exc)}", lasting=lasting)
 
 
 def _describe(exc: Exception) -> str:

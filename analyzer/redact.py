@@ -161,12 +161,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _detect_secrets_patterns() -> list[tuple[str, re.Pattern[str], str | int]]:
-    """The regex detectors of detect-secrets, as (kind, regex, group) data."""
+def _detect_secrets_patterns() -> list[tuple[str, re.Pattern[str], str | int]] | None:
+    """The regex detectors of detect-secrets, as (kind, regex, group) data; ``None`` when it
+    cannot be imported (a declared dependency: the shell patterns still apply, for this run)."""
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    except ImportError:  # pragma: no cover - a declared dependency; the shell patterns still apply
-        return []
+    except ImportError:
+        return None
     found: list[tuple[str, re.Pattern[str], str | int]] = []
     for secret_type, plugin in sorted(get_mapping_from_secret_type_to_class().items()):
         if plugin.__name__ in _SKIPPED_DETECTORS:
@@ -178,18 +179,20 @@ def _detect_secrets_patterns() -> list[tuple[str, re.Pattern[str], str | int]]:
     return found
 
 
-def _build_catalogue() -> list[_Pattern]:
-    """Ours first, then detect-secrets', each with the literals one of which every match holds."""
+def _build_catalogue() -> tuple[list[_Pattern], bool]:
+    """Ours first, then detect-secrets', each with the literals one of which every match holds;
+    and whether detect-secrets' are in it (a catalogue without them is never cached)."""
     from analyzer.engine.prefilter import plan_pattern
 
     found: list[tuple[str, re.Pattern[str], str | int]] = [
         (kind, re.compile(p, flags | re.M), "secret" if "(?P<secret>" in p else 0) for kind, p, flags in SHELL_PATTERNS
     ]
-    found += _detect_secrets_patterns()
+    detectors = _detect_secrets_patterns()
+    found += detectors or []
     return [
         _Pattern(kind, regex, group, tuple(x.decode() for x in plan_pattern(regex.pattern, regex.flags & _CATALOGUE_FLAGS).literals))
         for kind, regex, group in found
-    ]
+    ], detectors is not None
 
 
 def _catalogue_key() -> str:
@@ -220,14 +223,16 @@ def _load_catalogue() -> list[_Pattern]:
     try:
         if trusted_file(path):
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("key") == key:
+            if isinstance(data, dict) and data.get("key") == key and len(data["patterns"]) > len(SHELL_PATTERNS):
                 return [
-                    _Pattern(kind, re.compile(pattern, flags), group, tuple(needles))
+                    _Pattern(str(kind), re.compile(pattern, flags), group, tuple(map(str, needles)))
                     for kind, pattern, flags, group, needles in data["patterns"]
                 ]
-    except (OSError, ValueError, TypeError, KeyError, re.error):
-        pass
-    built = _build_catalogue()
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, re.error):
+        pass  # not this code's catalogue, or not one at all: built again
+    built, complete = _build_catalogue()
+    if not complete:
+        return built
     entries = [[p.kind, p.regex.pattern, p.regex.flags & _CATALOGUE_FLAGS, p.group, list(p.needles)] for p in built]
     try:
         write_private(path, json.dumps({"key": key, "patterns": entries}).encode())

@@ -435,6 +435,7 @@ class _Lister:
         skipped: list[SkippedBuild] = []
         token: str | None = None
         guard = PageGuard("codebuild:ListBuildsForProject", f"project {project}")
+        unread = False  # a record of the project not fetched: it may be the one that succeeded
         while True:
             try:
                 page = verified_call(
@@ -455,6 +456,7 @@ class _Lister:
             ids = list(dict.fromkeys(i for i in page["ids"] if isinstance(i, str)))
             records, missed = self._records(ids)
             skipped.extend(missed)
+            unread = unread or bool(missed)
             for record in records:
                 started = _parse_time(record.get("startTime"))
                 if started is None or started < self.options.since:
@@ -462,7 +464,7 @@ class _Lister:
                 if started > self.until or record.get("buildStatus") not in self.options.statuses:
                     continue
                 selected.append(record)
-            self._succeeded(project, records, complete=not page.get("nextToken") and not missed)
+            self._succeeded(project, records, complete=not page.get("nextToken") and not unread)
             # Newest first: once the page's last build started before the window, the next
             # pages are older still. Only the last one decides, so one build out of order does not.
             last = _parse_time(records[-1].get("startTime")) if records else None
@@ -541,8 +543,9 @@ class _Worker:
 
     def baseline(self, build: Build, deadline: Deadline | None) -> Any:
         """The :class:`~analyzer.engine.Baseline` of ``build``'s project: fetched by the first build
-        of the project whose locator asks (the others wait for it), then shared. One that ran out of
-        the asking build's time is not kept: the next build tries again in its own time."""
+        of the project whose locator asks (the others wait for it), then shared. One that may not
+        last (throttled, a network error, out of the asking build's time) is not kept: the project's
+        next build tries again."""
         from analyzer import pipeline
         from analyzer.cache import CachedSource, log_key
         from analyzer.sources.base import LogSource
@@ -566,7 +569,7 @@ class _Worker:
             found = pipeline.fetch_baseline(
                 build, self.codebuild, self.logs, self.s3, deadline, wrap_source=wrap, find_succeeded=find
             )
-            if not (deadline is not None and deadline.passed()):
+            if found.lasting:
                 self._baselines[project] = found
             return found
 

@@ -51,6 +51,9 @@ class Baseline:
     """Which build it comes from, for the report (``build <id>``)."""
     note: str = ""
     """What the diagnosis's notes say of it: which build was used, or why none was."""
+    lasting: bool = True
+    """Whether another try would find the same (``False``: throttled, a network error, out of time),
+    so ``scan`` shares it with the project's other builds only when it is lasting."""
 
 
 @dataclass(frozen=True)

@@ -227,3 +227,81 @@ def test_scan_of_a_project_with_no_successful_build_says_so_without_another_list
         assert run[build_id]["findings"][0]["line_numbers"] == [3]
         assert f"no baseline: none of the last builds of project {PROJECT} succeeded" in run[build_id]["notes"]
     assert calls.count(("codebuild", "ListBuildsForProject")) == 1
+
+
+def test_scan_caches_the_head_of_a_baseline_log_it_cuts(tmp_path: Any, monkeypatch: Any) -> None:
+    # A baseline is read up to BASELINE_MAX_BYTES: that head is cached as a log of its own, so a
+    # warm re-scan does not download a big succeeded build's log again (a cut read of the whole
+    # log is never stored as the whole log).
+    from analyzer import pipeline
+
+    monkeypatch.setattr(pipeline, "BASELINE_MAX_BYTES", 300)
+    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG + ["compiling"] * 40)
+    failed = _failed()
+    first = _scanned(_scan(tmp_path))
+    assert first[failed]["findings"][0]["line_numbers"] == [5]
+    assert any(note.startswith(f"baseline: the log (its first 0 MiB) of build {passed}") for note in first[failed]["notes"])
+    with recorded_api_calls() as calls:
+        again = _scanned(_scan(tmp_path))
+    assert again[failed]["findings"][0]["line_numbers"] == [5]
+    assert ("logs", "GetLogEvents") not in calls
+
+
+def _worker_with(fetch: Any, monkeypatch: Any) -> Any:
+    from analyzer import pipeline, scan
+
+    monkeypatch.setattr(pipeline, "fetch_baseline", fetch)
+    options = scan.ScanOptions(since=__import__("datetime").datetime(2020, 1, 1, tzinfo=__import__("datetime").timezone.utc))
+    return scan._Worker([], None, None, None, options, codebuild=object())
+
+
+def test_a_baseline_that_may_not_last_is_tried_again_by_the_projects_next_build(monkeypatch: Any) -> None:
+    from analyzer.engine import Baseline
+    from analyzer.models import Build
+
+    answers = [
+        Baseline(frozenset(), note="no baseline: throttled", lasting=False),
+        Baseline(frozenset({"compiling N files"}), "build web:2", "baseline: the log of build web:2"),
+    ]
+    asked: list[str] = []
+
+    def fetch(build: Any, *_args: Any, **_kwargs: Any) -> Baseline:
+        asked.append(build.build_id)
+        return answers[len(asked) - 1]
+
+    worker = _worker_with(fetch, monkeypatch)
+    builds = [Build.from_api({**failed_record(PROJECT, "BUILD", "", ""), "id": f"{PROJECT}:f{n}"}) for n in range(3)]
+    assert worker.baseline(builds[0], None).note == "no baseline: throttled"
+    assert worker.baseline(builds[1], None).shapes == frozenset({"compiling N files"})
+    assert worker.baseline(builds[2], None).source == "build web:2"  # kept: not asked again
+    assert asked == [f"{PROJECT}:f0", f"{PROJECT}:f1"]
+
+
+def test_a_listing_with_a_record_it_could_not_fetch_does_not_say_no_build_succeeded() -> None:
+    from datetime import datetime, timezone
+
+    from analyzer import scan
+
+    records = {
+        f"{PROJECT}:s1": {**_passed_record(PROJECT), "id": f"{PROJECT}:s1", "startTime": 1_700_000_000.0},
+        f"{PROJECT}:f1": {**failed_record(PROJECT, "BUILD", "", ""), "id": f"{PROJECT}:f1", "startTime": 1_700_000_100.0},
+        f"{PROJECT}:f2": {**failed_record(PROJECT, "BUILD", "", ""), "id": f"{PROJECT}:f2", "startTime": 1_600_000_000.0},
+    }
+
+    class Listing:
+        def list_builds_for_project(self, projectName: str, nextToken: str | None = None) -> dict[str, Any]:
+            if nextToken is None:
+                return {"ids": [f"{PROJECT}:f1", f"{PROJECT}:s1"], "nextToken": "page-2"}
+            return {"ids": [f"{PROJECT}:f2"]}
+
+        def batch_get_builds(self, ids: list[str]) -> dict[str, Any]:
+            if f"{PROJECT}:s1" in ids:
+                raise RuntimeError("connection reset")  # the succeeded build's record is not read
+            return {"builds": [records[i] for i in ids], "buildsNotFound": []}
+
+    successes: dict[str, Any] = {}
+    options = scan.ScanOptions(since=datetime(2001, 1, 1, tzinfo=timezone.utc))
+    lister = scan._Lister(Listing(), None, options, datetime(2030, 1, 1, tzinfo=timezone.utc), successes)
+    selected, skipped = lister.project(PROJECT)
+    assert [s.build_id for s in skipped] == [f"{PROJECT}:s1"]
+    assert PROJECT not in successes  # unknown: the baseline is looked up, not said to be missing

@@ -105,3 +105,34 @@ def test_an_unwritable_cache_only_costs_the_build(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("CODEBUILD_DOCTOR_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.setattr(redact, "_CATALOGUE", None)
     assert [s.kind for s in redact.find_secrets("DB_PASSWORD=DbPa55word! ./migrate.sh")] == ["password"]
+
+
+def test_a_catalogue_without_detect_secrets_is_used_but_never_cached(
+    fresh_catalogue: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One run whose detect-secrets cannot be imported must not leave its smaller catalogue for
+    # every later run sharing the cache directory.
+    monkeypatch.setattr(redact, "_detect_secrets_patterns", lambda: None)
+    assert len(redact.catalogue()) == len(redact.SHELL_PATTERNS)
+    assert not fresh_catalogue.exists()
+    monkeypatch.undo()
+    monkeypatch.setenv("CODEBUILD_DOCTOR_CACHE_DIR", str(fresh_catalogue.parent))
+    monkeypatch.setattr(redact, "_CATALOGUE", None)
+    assert len(redact.catalogue()) > len(redact.SHELL_PATTERNS)
+    assert fresh_catalogue.exists()
+
+
+@pytest.mark.parametrize("content", [b"[]", b"null", b'"x"', b'{"patterns": []}'])
+def test_a_cache_file_that_is_no_catalogue_is_rebuilt(fresh_catalogue: Path, content: bytes) -> None:
+    redact.catalogue()
+    data = content
+    if content == b'{"patterns": []}':  # the right key, but nothing in it
+        import json
+
+        data = json.dumps({"key": redact._catalogue_key(), "patterns": []}).encode()
+    fresh_catalogue.write_bytes(data)
+    redact._CATALOGUE = None
+    assert len(redact.catalogue()) > len(redact.SHELL_PATTERNS)
+    assert [s.kind for s in redact.find_secrets("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ")] == [
+        "sendgrid-api-key"
+    ]
