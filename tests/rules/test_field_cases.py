@@ -107,3 +107,23 @@ def test_005_terraform_state_lock_names_the_lock_and_its_holder(pack) -> None:
     }
     assert "terraform force-unlock 4b6a1f0e-7e3c-9a1b-2c3d-4e5f6a7b8c9d" in root.remediation
     assert "Only when you are sure no run is writing the state" in root.remediation
+
+
+def test_docker_on_lambda_compute_is_fixed_by_ec2_compute_not_privileged_mode(pack) -> None:
+    import json
+
+    from analyzer.models import Build
+
+    folder = FIXTURES / "docker-daemon-not-running"
+    record = json.loads((folder / "positive-lambda-compute.json").read_text(encoding="utf-8"))
+    log = (folder / "positive-lambda-compute.log").read_bytes()
+    root = diagnose(pack.rules, [log], Build.from_api(record)).root_cause
+    assert root.rule_id == "docker-daemon-not-running"
+    assert "ran on Lambda compute (`BUILD_LAMBDA_2GB`), which has no Docker daemon to start" in root.summary
+    assert '"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0"' in root.remediation
+    assert "BUILD_LAMBDA_2GB\", \"privilegedMode\"" not in root.remediation  # no Lambda type with privileged mode
+    assert "Turn on privileged mode" not in root.remediation
+    # On EC2 compute the fix stays privileged mode, with the project's own image and compute type.
+    ec2 = json.loads((folder / "positive-docker-login.json").read_text(encoding="utf-8"))
+    root = diagnose(pack.rules, [(folder / "positive-docker-login.log").read_bytes()], Build.from_api(ec2)).root_cause
+    assert root.remediation.startswith("Turn on privileged mode for the project `app`")
