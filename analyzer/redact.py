@@ -248,19 +248,28 @@ class _Screen(NamedTuple):
     """Each literal and the patterns one of whose literals it is."""
 
 
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+"""İ, ı, ſ, K: the non-ASCII characters ``re`` IGNORECASE matches to ASCII letters (as
+``analyzer.engine.prefilter.FOLDS_TO_ASCII``, not imported: it would load the engine)."""
 _SCREEN: tuple[list[_Pattern], _Screen] | None = None
 """The screen of the catalogue it was made from."""
 
 
 def _screen(text: str) -> Iterable[_Pattern]:
     """The patterns that may match ``text``, in catalogue order: those with no literal, and
-    those one of whose literals the lower-cased text holds. A case-insensitive pattern also
-    matches K, ſ or İ, which ``str.lower`` does not fold to a literal's ASCII, so a text that
-    is not ASCII is tried with every pattern."""
+    those one of whose literals the text holds, ASCII letters lower-cased (as the literals are).
+    Under IGNORECASE only four non-ASCII characters match ASCII letters (İ, ı, ſ and the Kelvin
+    sign, :data:`~analyzer.engine.prefilter.FOLDS_TO_ASCII`): a text holding one is tried with
+    every pattern. (Trying every non-ASCII line with every pattern ran the PEM pattern on each:
+    quadratic on a long line.)"""
     global _SCREEN
     patterns = catalogue()
-    if not text.isascii():
+    if text.isascii():
+        lowered = text.lower()
+    elif any(char in text for char in _FOLDS_TO_ASCII):
         return patterns
+    else:
+        lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
     if _SCREEN is None or _SCREEN[0] is not patterns:
         by_needle: dict[str, list[int]] = {}
         for index, pattern in enumerate(patterns):
@@ -269,7 +278,6 @@ def _screen(text: str) -> Iterable[_Pattern]:
         always = tuple(i for i, p in enumerate(patterns) if not p.needles)
         _SCREEN = patterns, _Screen(always, tuple((n, tuple(ids)) for n, ids in by_needle.items()))
     screen = _SCREEN[1]
-    lowered = text.lower()
     chosen = set(screen.always)
     for needle, ids in screen.needles:
         if needle in lowered:
@@ -297,8 +305,6 @@ def find_secrets(text: str, *, decode: bool = True) -> list[Secret]:
         return []
     spans: list[Secret] = []
     masks = [(m.start(), m.end()) for m in MASK_RE.finditer(text)] if MASK_PREFIX in text else []
-    # A case-insensitive pattern also matches K, ſ or İ, which ``str.lower`` does not fold to a
-    # literal's ASCII: only an ASCII text is screened.
     for pattern in _screen(text):
         for match in pattern.regex.finditer(text):
             start, end = match.span(pattern.group)

@@ -28,7 +28,8 @@ def _unscreened(text: str) -> list[redact.Secret]:
 
 
 def _variants(line: str) -> list[str]:
-    return [line, line.upper(), line.swapcase(), f"[Container] 2026/12/05 05:00:00.1 Running command {line} && echo done"]
+    return [line, line.upper(), line.swapcase(), f"[Container] 2026/12/05 05:00:00.1 Running command {line} && echo done",
+            f"✓ {line} — é", f"✗ {line.upper()} ü"]  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -59,11 +60,24 @@ def test_most_patterns_are_screened_by_a_literal() -> None:
     assert len(tried) < 0.25 * len(patterns)
 
 
-def test_a_line_that_is_not_ascii_is_tried_with_every_pattern() -> None:
-    # K (Kelvin sign) folds to k under IGNORECASE but str.lower leaves it: no screen.
-    assert list(redact._screen("tēst line")) == redact.catalogue()
+def test_only_a_line_with_a_character_that_folds_to_ascii_is_tried_with_every_pattern() -> None:
+    import re
+
+    # re's IGNORECASE matches these four non-ASCII characters to ASCII letters, and no other.
+    folding = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF and re.fullmatch("(?i)[a-z]", chr(c))]
+    assert sorted(folding) == sorted(redact._FOLDS_TO_ASCII)
+    for char in folding:
+        assert list(redact._screen(f"t{char}st line ✓")) == redact.catalogue()
+    # Other non-ASCII lines are screened like ASCII ones: the PEM-body pattern (quadratic on a
+    # long run of letters) is not tried on a 60 KB minified line with a ✓ in it.
+    long_line = "✓ " + "x" * 60_000
+    assert not any("-----END" in p.regex.pattern for p in redact._screen(long_line))
+    assert redact.find_secrets(long_line) == []
     text = "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ✓"
     assert [s.kind for s in redact.find_secrets(text)] == ["aws-secret-key"]
+    assert [s.kind for s in redact.find_secrets(text.replace("K", "\u212a"))] == ["aws-secret-key"]  # K_Y, Kelvin
+    for text in ("password=hunter2hunter2 é", "PAßWORD=x ß", "ÉCHO AKIAIOSFODNN7EXAMPLE é"):
+        assert redact.find_secrets(text) == _unscreened(text), text
 
 
 @pytest.fixture
