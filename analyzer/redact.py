@@ -248,9 +248,6 @@ class _Screen(NamedTuple):
     """Each literal and the patterns one of whose literals it is."""
 
 
-_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
-"""İ, ı, ſ, K: the non-ASCII characters ``re`` IGNORECASE matches to ASCII letters (as
-``analyzer.engine.prefilter.FOLDS_TO_ASCII``, not imported: it would load the engine)."""
 _SCREEN: tuple[list[_Pattern], _Screen] | None = None
 """The screen of the catalogue it was made from."""
 
@@ -263,10 +260,12 @@ def _screen(text: str) -> Iterable[_Pattern]:
     every pattern. (Trying every non-ASCII line with every pattern ran the PEM pattern on each:
     quadratic on a long line.)"""
     global _SCREEN
+    from analyzer.engine.prefilter import FOLDS_TO_ASCII  # loaded with the catalogue's literals: no cost here
+
     patterns = catalogue()
     if text.isascii():
         lowered = text.lower()
-    elif any(char in text for char in _FOLDS_TO_ASCII):
+    elif any(char in text for char in FOLDS_TO_ASCII):  # ``re`` folds the same four as ``regex`` (tested)
         return patterns
     else:
         lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")

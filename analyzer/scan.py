@@ -48,7 +48,7 @@ from typing import Any
 
 from analyzer.errors import ConfigError, SourceError, Throttled, TransportError
 from analyzer.models import Build, BuildId, Diagnosis, FingerprintHistory, Rule, ScanReport, SkippedBuild, _parse_time
-from analyzer.sources.base import DEFAULT_BUDGET, Deadline
+from analyzer.sources.base import DEFAULT_BUDGET, Deadline, LogSource
 
 DEFAULT_STATUSES: tuple[str, ...] = ("FAILED", "FAULT", "TIMED_OUT")
 """Build statuses scanned by default: the builds that failed (``STOPPED`` was stopped by someone)."""
@@ -417,7 +417,7 @@ class _Lister:
 
     def _succeeded(self, project: str, records: list[dict[str, Any]], complete: bool) -> None:
         """Note the newest ``SUCCEEDED`` build of ``records`` (pages come newest first, one at a time)."""
-        if self.successes is None or project in self.successes and self.successes[project] is not None:
+        if self.successes is None or self.successes.get(project) is not None:
             return
         done = [r for r in records if r.get("buildStatus") == "SUCCEEDED" and _parse_time(r.get("startTime"))]
         if done:
@@ -541,14 +541,20 @@ class _Worker:
         self._baseline_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
+    def _cached(self, build: Build, source: LogSource) -> LogSource:
+        """``source``, read through the scan cache under ``build``'s key (as is without a cache)."""
+        from analyzer.cache import CachedSource, log_key
+
+        if self.cache is None:
+            return source
+        return CachedSource(source, self.cache, log_key(build.arn or build.build_id, source))
+
     def baseline(self, build: Build, deadline: Deadline | None) -> Any:
         """The :class:`~analyzer.engine.Baseline` of ``build``'s project: fetched by the first build
         of the project whose locator asks (the others wait for it), then shared. One that may not
         last (throttled, a network error, out of the asking build's time) is not kept: the project's
         next build tries again."""
         from analyzer import pipeline
-        from analyzer.cache import CachedSource, log_key
-        from analyzer.sources.base import LogSource
 
         project = build.project or ""
         with self._lock:
@@ -557,17 +563,12 @@ class _Worker:
             if project in self._baselines:
                 return self._baselines[project]
 
-            def wrap(succeeded: Build, source: LogSource) -> LogSource:
-                if self.cache is None:
-                    return source
-                return CachedSource(source, self.cache, log_key(succeeded.arn or succeeded.build_id, source))
-
             find: Callable[[], Build | None] | None = None  # None: looked up (ListBuildsForProject)
             if project in self.successes:
                 known = self.successes[project]
                 find = lambda: known  # noqa: E731 - the listing saw it
             found = pipeline.fetch_baseline(
-                build, self.codebuild, self.logs, self.s3, deadline, wrap_source=wrap, find_succeeded=find
+                build, self.codebuild, self.logs, self.s3, deadline, wrap_source=self._cached, find_succeeded=find
             )
             if found.lasting:
                 self._baselines[project] = found
@@ -582,16 +583,13 @@ class _Worker:
 
     def _run(self, build: Build) -> tuple[Diagnosis | SkippedBuild, int, bool]:
         from analyzer import pipeline
-        from analyzer.cache import CachedSource, log_key
-        from analyzer.sources.base import LogSource
 
         wrapped: list[Any] = []
 
         def wrap(source: LogSource) -> LogSource:
-            if self.cache is None:
-                return source
-            cached = CachedSource(source, self.cache, log_key(build.arn or build.build_id, source))
-            wrapped.append(cached)
+            cached = self._cached(build, source)
+            if cached is not source:
+                wrapped.append(cached)
             return cached
 
         deadline = Deadline(self.options.time_budget, self.options.clock) if self.options.time_budget else None

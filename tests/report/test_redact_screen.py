@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import redact
+from analyzer.engine.prefilter import FOLDS_TO_ASCII
 from tests.report.test_redact_sweep import KINDS
 
 FIXTURE_LOGS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "logs").rglob("*.log"))
@@ -63,9 +64,9 @@ def test_most_patterns_are_screened_by_a_literal() -> None:
 def test_only_a_line_with_a_character_that_folds_to_ascii_is_tried_with_every_pattern() -> None:
     import re
 
-    # re's IGNORECASE matches these four non-ASCII characters to ASCII letters, and no other.
+    # re's IGNORECASE matches these four non-ASCII characters to ASCII letters, and no other (as regex's).
     folding = [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF and re.fullmatch("(?i)[a-z]", chr(c))]
-    assert sorted(folding) == sorted(redact._FOLDS_TO_ASCII)
+    assert sorted(folding) == sorted(FOLDS_TO_ASCII)
     for char in folding:
         assert list(redact._screen(f"t{char}st line ✓")) == redact.catalogue()
     # Other non-ASCII lines are screened like ASCII ones: the PEM-body pattern (quadratic on a
