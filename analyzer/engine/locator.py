@@ -42,7 +42,7 @@ TRACEBACK_LINES = 400
 
 TEST_HEADER = regex.compile(
     r"""^(?:
-        _{3,}\ .+\ _{3,}$                                  # pytest failure section header
+        _{3,}\ (?!summary\ _).+\ _{3,}$                     # pytest failure section header (not tox's "___ summary ___")
       | \s*---\ FAIL:\ \S                                   # go test (a subtest's is indented)
       | (?:FAIL|ERROR):\ [\w.]+(?:\ \([\w.]+\))?\s*$         # unittest / nose
       | not\ ok\ \d+                                        # TAP
@@ -52,12 +52,13 @@ TEST_HEADER = regex.compile(
       | [\w.]+:[\w.]+\ failed(?:\ on\ line\ \d+)?\s*$       # Erlang Common Test: "suite:case failed on line 12"
       | (?:Module|Test)\ Failed:\ \S                        # QUnit (ember-cli, testem)
       | \s*test\w*,\ .*\bfailed\b                           # xcpretty's failure section
-      | Test\ Case\ .*\bfailed\b                            # XCTest
       | (?:\s*\d+\)\ )?(?:Error|Failure):$                     # minitest ("  1) Failure:")
       | \s*\S.*(?:<<<\ (?:FAILURE|ERROR)!|\*\*\*\ FAILED\ \*\*\*|\[FAIL\])   # Surefire, ScalaTest, xUnit
       | \s*\S.*\S\s+(?:FAILED|FAIL|ERROR)\s*$                  # Gradle, karma and table reporters: "name  FAILED"
       | .*\bDubious,\ test\ returned                        # prove (TAP harness)
-      | thread\ '.*'\ panicked\ at                          # Rust
+      | \d+/\d+\ Test\s+\#\d+:\ .*\*\*\*(?:Failed|Exception|Timeout|Not\ Run)   # CTest: "2/2 Test #2: name ....***Failed"
+      | (?:.*:\ )?(?:Test\ Failed|Error\ During\ Test)(?:\ at\ \S+:\d+)?\s*$   # Julia's Test: "name: Test Failed at file.jl:12"
+      | Test\ \S+\ condition:$                                # Emacs ERT: the failed test's condition
       | \s*(?:──\ )?\d+\.\ (?:Failure|Error):\ \S             # R testthat: "── 1. Failure: name (@test-x.R#12)"
       | \s*──\ (?:Failure|Error)\ \(\S+:\d+                  # testthat 3: "── Failure (test-x.R:12:3): name"
       | (?:FAIL|ERROR)\ in\ \(\S+\)                          # clojure.test: "FAIL in (test-adder) (core_test.clj:7)"
@@ -71,9 +72,11 @@ NUMBERED = regex.compile(r"^\s{0,6}\d{1,4}\)\s+\S")
 
 PROGRESS_FAILED = regex.compile(
     r"^\S+::\S+ (?:FAILED|ERROR)\b|^\S+\.py [.sFEx]*[FE]|^\s*[✕✗✖×]\s\S|^.*\.\.\. (?:FAILED|FAIL|ERROR)\s*$"
+    r"|^Test Case '.*' failed\b|^\[\s+FAILED\s+\]\s\S|^\s*FAILED\s+\d+/\d+\s+\S"
 )
 """A runner's progress line naming a failed test (pytest's ``FAILED``, Jest's ✕, xcpretty's ✗,
-``test x ... FAILED`` of cargo and unittest):
+``test x ... FAILED`` of cargo and unittest; XCTest's ``Test Case '...' failed``, GoogleTest's
+``[  FAILED  ] x`` and ERT's ``FAILED 2/12 x``, which close a report printed above them):
 its report, with the reason, follows in the runner's failure section."""
 
 DIAGNOSTIC = regex.compile(
@@ -86,6 +89,10 @@ DIAGNOSTIC = regex.compile(
       | npm\ (?:ERR!|error)\ \S                                           # npm's own errors (wrappers are caught first)
       | make(?:\[\d+\])?:\ \*\*\*\ \S                                 # make: *** No rule to make target
       | CMake\ Error
+      | thread\ '.*'\ panicked\ at                          # Rust (under cargo test's "---- x stdout ----" header)
+      | Error\ in\ \S.*\ :(?:\ |$)                               # R: "Error in f(x) : object 'y' not found"
+      | !\ \S                                               # TeX: "! Undefined control sequence.", "! LaTeX Error: ..."
+      | In\ \S+\ line\ \d+:$                                 # ShellCheck: "In deploy.sh line 12:", its code and "^-- SC2086" under it
       | Traceback\ \(most\ recent\ call\ last\)
       | (?:Exception|Error)\ in\ thread\ 
       | (?:[\w$]+\.)*[\w$]*(?:Error|Exception|Failure)(?:\ \[\w+\])?(?::\ |$)  # SomeError: x, java.lang.X: y, Error [ERR_X]: z
@@ -133,6 +140,9 @@ TRIGGER_PATTERNS = (
     r"\.\w+: ?\d",  # file.ext:line, file.md: 29
     r"e  ",  # pytest's "E   " lines
     r"\*\* \(",  # Elixir's ** (Error)
+    "! ",  # TeX's "! Undefined control sequence."
+    r" line \d+:",  # ShellCheck's "In x line 12:"
+    " condition:",  # ERT's "Test x condition:"
 )
 """What a line classified above zero holds somewhere (ASCII case ignored): a cheap test before
 the regular expressions."""
@@ -271,6 +281,10 @@ WRAPPER = regex.compile(
       | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
       | ERROR:\ .*\bfailed\ while\ processing\b
       | The\ following\ build\ commands\ failed:                 # xcodebuild's list of failed steps
+      | Errors\ while\ running\ CTest
+      | ERROR:\ Package\ \S+\ errored\ during\ testing           # Julia's Pkg.test
+      | ERROR:\ InvocationError\b | ERROR:\s+\S+:\ commands\ failed   # tox
+      | Latexmk:\ Errors,\ so\ I\ did\ not | Collected\ error\ summary
     )""",
     regex.VERBOSE,
 )
@@ -290,17 +304,25 @@ SUMMARY = regex.compile(
       | (?:some|\d+)\ tests?(?:\ suites?)?\ failed
       | finished\ in\ 
       | ran\ \d+\ tests?
-      | tests\ ok\ \d+/\d+
       | [-=*\ ]*(?:short\ test\ summary|failures|errors|failed\ tests)[-=*\ :]*$
       | test\ result:\ FAILED
       | error:\ test\ failed
       | \d+\ examples?,\ \d+\ failures?
       | \d+\ tests?,\ \d+\ (?:assertions|failures)
-      | failed\ \d+\ and\ passed
+      | (?:\d+\ (?:tests?\ )?(?:failed|failures?|errors?)|(?:failed|failures?|errors?):?\ \d+)[,;]?\ (?:and\ )?(?:\d+\ (?:tests?\ )?pass|pass(?:ed|ing)?:?\ \d+)   # "failed 7 and passed 1307 tests", "1 failed, 9 passed"
+      | \d+%\ tests\ passed,\ \d+\ tests?\ failed | the\ following\ tests\ failed:   # CTest
+      | (?:error:\ )?(?:loaderror:\ )*(?:some\ tests\ did\ not\ pass|there\ was\ an\ error\ during\ testing)   # Julia
+      | found\ \d+\ errors?\ in\ \d+\ (?:files?|modules?)        # mypy
+      | status:\ \d+\ (?:error|warning|note)                   # R CMD check
+      | \*\*\*\ \d+\ failures?\ (?:is|are)\ detected            # Boost.Test
+      | test\ suite\ '.*'\ failed\ at | executed\ \d+\ tests?,\ with\ \d+\ failures?   # XCTest
+      | ran\ \d+\ tests?,\ \d+\ results?\ as\ expected | \d+\ unexpected\ results?:   # ERT
+      | \[\ +FAILED\ +\]\ \d+\ tests?,\ listed\ below          # GoogleTest
+      | test\ summary:\ +\|                                   # Julia's table: "Test Summary: | Pass  Fail  Total"
       | \#\ fail\ 
       | (?:result|status):\ fail
-      | \[\ ?ok:\ \d+
-      | .*\btotal:\ \d+,\ errors:\ \d+,\ failed:
+      | \[\ ?ok:\ \d+                                         # testthat: "[ OK: 41 | SKIPPED: 0 | FAILED: 1 ]"
+      | .*\btotal:\ \d+,\ errors:\ \d+,\ failed:                 # xUnit.net's console runner
       | (?:R\ CMD\ check|latexmk|gulp|grunt)\b.*\bfailed
       | (?:error:\ )?testthat\ unit\ tests\ failed
       | [✖×]\ \d+\ problems?\ \(
@@ -335,6 +357,7 @@ CONTINUATION = regex.compile(
       | \w[\w.$]*(?:Error|Exception)\b
       | [>+\-?]\ 
       | (?:expected|actual):\s         # clojure.test's report under "FAIL in (x)"
+      | \s*\^-*\^?\ SC\d{4}           # ShellCheck's mark under the code line
       | \*\*\ 
       | \[(?:error|info)\]\s
     )""",
@@ -347,6 +370,10 @@ SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
 
 TAP_YAML = regex.compile(r"^\s+---\s*$")
 """The start of a TAP 13 YAML diagnostic block (``  ---``), right under ``not ok N``."""
+
+CODE_BELOW = regex.compile(r"^In \S+ line \d+:$")
+"""A linter's place whose next line quotes the source, whatever it reads like (ShellCheck's
+``In deploy.sh line 12:``; its ``^-- SC2086: ...`` mark follows)."""
 
 BARE_HEADER = regex.compile(r"^\S+ aborted!\s*$")
 """A tool's header that says only that it stopped (rake's and rails' ``rake aborted!``): the
@@ -594,6 +621,9 @@ def locate(
             continue
         if number == anchor + 1 and TAP_YAML.match(text) and texts[anchor].startswith("not ok"):
             continue  # TAP 13's diagnostics under a failed test (tape, node-tap): the block goes on into them
+        if number == anchor + 1 and CODE_BELOW.match(texts[anchor]):
+            block.append(number)  # the source line a linter quotes under its place (ShellCheck)
+            continue
         if kind == "other" and BOILERPLATE.match(text):
             kind = "boilerplate"
         if kind in ("boilerplate", "wrapper", "summary", "baseline", "progress") or (
@@ -650,7 +680,7 @@ def _quiet_kind(kind: str) -> str:
     return "other" if kind == "numbered" else kind
 
 
-_PYTEST_HEADER = regex.compile(r"^_{3,} (.+) _{3,}$")
+_PYTEST_HEADER = regex.compile(r"^_{3,} (?!summary _)(.+) _{3,}$")
 _PYTEST_CAPTURED = regex.compile(r"^-{3,} Captured (?:std(?:out|err)|log) (?:call|setup|teardown) -{3,}$")
 _PYTEST_LOCATION = regex.compile(r"^\S+\.py:\d+: ")
 _SECTION_END = regex.compile(r"^={3,}")
