@@ -95,6 +95,8 @@ def cut(before: str, match: str, after: str, room: int) -> tuple[str, str, str]:
         keep = room - 1 - cell_len(before + match)
         return before, match, _head(after, keep) + ELLIPSIS
     if cell_len(match) >= room - 3:  # the match alone fills the room: show its start
+        if not before:  # nothing precedes it: no cut to mark at the start
+            return "", _head(match, room - 1) + ELLIPSIS, ""
         return ELLIPSIS, _head(match, room - 2) + ELLIPSIS, ""
     lead = min(cell_len(before), max(1, (room - 2 - cell_len(match)) // 3))
     tail = room - 2 - cell_len(match) - lead

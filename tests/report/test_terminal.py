@@ -109,6 +109,12 @@ def test_a_long_evidence_line_is_cut_with_the_match_in_view() -> None:
     assert head[0] == ("a context line " * 10)[:29] + ELLIPSIS
 
 
+def test_a_long_match_at_the_start_of_its_line_gets_no_leading_ellipsis() -> None:
+    match = "[ERROR] /src/main/java/com/acme/InvoiceService.java:[57,38] incompatible types"
+    assert cut("", match, "", 40) == ("", match[:39] + ELLIPSIS, "")
+    assert cut("> ", match, "", 40) == (ELLIPSIS, match[:38] + ELLIPSIS, "")
+
+
 def _run(argv: list[str], stdout: io.StringIO | None = None) -> str:
     out = stdout or io.StringIO()
     main(argv, stdout=out, stderr=io.StringIO())
