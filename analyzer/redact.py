@@ -70,7 +70,10 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("private-key", r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{60,76}={0,2}\s*$", 0),
     # The body just before an END line on the same line (a key echoed with its newlines
     # turned into spaces, or its short last line when the BEGIN line is out of sight).
-    ("private-key", r"(?P<secret>(?:[A-Za-z0-9+/]{4,}={0,2}[ \t]+)*[A-Za-z0-9+/]{2,}={0,2})[ \t]*-----END (?:[A-Z0-9]+ )*PRIVATE KEY", 0),
+    # It starts only where a run of words starts (not inside a word, nor after a word and one
+    # space), and takes the run possessively: tried from every word, it was quadratic on a long
+    # line of words (an 80 KB line took 20 s).
+    ("private-key", r"(?<![A-Za-z0-9+/])(?<![A-Za-z0-9+/][ \t])(?<![A-Za-z0-9+/]=[ \t])(?<![A-Za-z0-9+/]==[ \t])(?P<secret>[A-Za-z0-9+/]+={0,2}(?:[ \t]+[A-Za-z0-9+/]+={0,2})*+)[ \t]*-----END (?:[A-Z0-9]+ )*PRIVATE KEY", 0),
     # AWS access key ids (long-term AKIA, temporary ASIA, and other principal prefixes).
     ("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|ANPA|ANVA|AGPA|A3T[A-Z0-9])[A-Z0-9]{16}\b", 0),
     # AWS secret keys and session tokens given as key=value / key: value / JSON / arguments.
@@ -82,8 +85,10 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("authorization", r"\b(?:x-api-key|private-token|x-auth-token|api-key|x-access-token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[^\s\"',]{6,})", re.I),
     # user:password@host in URLs, and a token as a URL's only user (https://ghp_...@github.com);
     # a short user (git@, ci@) is not a secret.
-    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<secret>[^\s@/]+)@", re.I),
-    ("url-credentials", r"\b[a-z][a-z0-9+.-]*://(?P<secret>(?=[^\s:/@]*\d)[^\s:/@]{16,})@", re.I),
+    # (The scheme starts where its run of scheme characters does: from every letter of a long
+    # host name it was quadratic.)
+    ("url-credentials", r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://[^\s:/@]++:(?P<secret>[^\s@/]+)@", re.I),
+    ("url-credentials", r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://(?P<secret>(?=[^\s:/@]*\d)[^\s:/@]{16,})@", re.I),
     # GitHub tokens (classic and fine-grained), GitLab, npm, PyPI, Docker Hub, Slack, Google, Stripe.
     ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b", 0),
     ("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|ft|imt|agent|oas|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}", 0),
@@ -98,13 +103,14 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 0),
     # NAME_PASSWORD=..., SECRET_KEY=..., API_TOKEN=... (an assignment is deliberate: any value).
     # A value that is a variable or a command substitution ($DB_PASSWORD, $(aws ...)) is no
-    # secret; nor is the ``secret:`` of a Secrets Manager ARN.
-    ("password", rf"(?<![A-Za-z0-9:/])(?:{_PW_NAME})[\"']?\s*=\s*(?!\$)(?P<secret>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;&|)]{{3,}})", re.I),
+    # secret; nor is the ``secret:`` of a Secrets Manager ARN. A name starts where its run of
+    # name characters does (tried after every ``-`` of a long ``-----`` line, it was quadratic).
+    ("password", rf"(?<![A-Za-z0-9_.:/-])(?:{_PW_NAME})[\"']?\s*=\s*(?!\$)(?P<secret>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;&|)]{{3,}})", re.I),
     # "password": "...", token: ... (prose uses colons too: the value must look like a secret,
     # with a digit or symbol in it, or be 20+ characters long).
     # The name is the keyword alone or after a separator (``DB_PASSWORD``, ``"token"``), not a
     # CamelCase word (CloudFormation's ``RequestToken: 5f3c...`` is no secret).
-    ("password", rf"(?<![A-Za-z0-9:/])(?:[A-Za-z0-9]+[_.-])*(?:{_PW_NAME.replace('[A-Za-z0-9_.-]*', '')})[\"']?\s*:\s*[\"']?(?!\$)(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{{6,}}|[^\s\"',;&]{{20,}})", re.I),
+    ("password", rf"(?<![A-Za-z0-9_.:/-])(?:[A-Za-z0-9]*[_.-])*(?:{_PW_NAME.replace('[A-Za-z0-9_.-]*', '')})[\"']?\s*:\s*[\"']?(?!\$)(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{{6,}}|[^\s\"',;&]{{20,}})", re.I),
     # --password x, --token x, --api-key x, --secret x, -p=x (docker login, twine, helm...).
     ("password", r"(?<![\w-])--(?:password|passwd|token|api-key|apikey|secret|auth-token|access-token|client-secret)(?:=|\s+)(?!-)(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", re.I),
     ("password", r"\b(?:docker|podman|helm|oras|twine|buildah|skopeo|nerdctl|finch)\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)", 0),

@@ -176,3 +176,41 @@ def test_redaction_never_rewrites_a_rules_own_advice() -> None:
             if not secret_values and (plain.summary, plain.remediation) != (redacted.summary, redacted.remediation):
                 changed.append(f"{case.case_id}: {plain.rule_id}")
     assert changed == []
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # a key echoed with its newlines turned into spaces, BEGIN out of sight; padded words too
+        ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC abcd/ef+gh== -----END PRIVATE KEY-----", "[REDACTED:private-key] -----END PRIVATE KEY-----"),
+        ("key: a=== xYz9 -----END RSA PRIVATE KEY-----", "key: a=== [REDACTED:private-key] -----END RSA PRIVATE KEY-----"),
+        # a scheme after other name characters, a user:password after a dotted host name
+        ("see foo.https://ci:pa55word@git.example.com/app.git", "see foo.https://ci:[REDACTED:url-credentials]@git.example.com/app.git"),
+        ("url=https://a.b.c.d.example.com:s3cr3t@host", "url=https://a.b.c.d.example.com:[REDACTED:url-credentials]@host"),
+        # a name with dots and dashes before the keyword; one that starts with a separator
+        ("spring.datasource.password=hunter2222", "spring.datasource.password=[REDACTED:password]"),
+        ("--my-app_TOKEN: abc123xyz", "--my-app_TOKEN: [REDACTED:password]"),
+        ("x_-TOKEN: abc123xyz", "x_-TOKEN: [REDACTED:password]"),
+    ],
+)
+def test_patterns_that_start_only_where_a_run_starts_still_mask(line: str, expected: str) -> None:
+    """The PEM tail, URL-credential and secret-name patterns start only where their run of
+    characters starts (from every character they were quadratic on a long line); what they
+    mask is unchanged."""
+    assert redact_text(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "PRIVATE KEY " + "abcd efgh " * 3000,
+        "abcd efgh " * 3000 + ". -----END PRIVATE KEY",
+        "https://" + "a." * 15000,
+        "-" * 30000,
+        "a." * 15000 + "PASSWORD",
+    ],
+)
+def test_a_long_line_of_a_patterns_own_characters_is_not_taken_for_a_secret(line: str) -> None:
+    """Lines that made a pattern backtrack from every start (see benchmarks/redaction_worst_case.py
+    for their cost) hold no secret and come back unchanged."""
+    assert redact_text(line) == line
