@@ -50,6 +50,11 @@ class ServiceConfig:
     reserve_seconds: float = 15.0
     """Time kept back from the invocation's budget for the writes; a throttled read is retried
     only while more remains, else the message goes back to the queue (``CODEBUILD_DOCTOR_RESERVE_SECONDS``)."""
+    baseline: bool = True
+    """Whether a failure no rule names is read against its project's last successful build, as
+    ``diagnose --build-id`` does (``ListBuildsForProject``, ``BatchGetBuilds`` and the head of
+    that build's log, only when the failure locator runs; ``CODEBUILD_DOCTOR_BASELINE``:
+    ``true`` or ``false``)."""
 
     @property
     def instance_logs_rps(self) -> float:
@@ -94,6 +99,9 @@ class ServiceConfig:
                     f"invalid {PREFIX}STATUSES {get('STATUSES')!r}: expected a comma-separated list of "
                     + ", ".join(sorted(allowed))
                 )
+        baseline = (get("BASELINE") or "true").lower()
+        if baseline not in ("true", "false"):
+            raise ConfigError(f"invalid {PREFIX}BASELINE {get('BASELINE')!r}: expected true or false")
         role_name = get("ROLE_NAME")
         if role_name is not None and not ROLE_NAME.match(role_name):
             raise ConfigError(f"invalid {PREFIX}ROLE_NAME {role_name!r}: not an IAM role name")
@@ -112,4 +120,5 @@ class ServiceConfig:
             ttl_days=int(number("TTL_DAYS", cls.ttl_days, whole=True)),
             max_attempts=int(number("MAX_ATTEMPTS", cls.max_attempts, whole=True)),
             reserve_seconds=number("RESERVE_SECONDS", cls.reserve_seconds),
+            baseline=baseline == "true",
         )

@@ -216,7 +216,7 @@ class Service:
             try:
                 diagnosis, failure = pipeline.diagnose_build_id(
                     self.rules, event.build_id, clients.codebuild, clients.logs, clients.s3, self.options,
-                    wrap_source=tee,
+                    wrap_source=tee, baseline=self.config.baseline,
                 )[:2]  # fmt: skip
             except Throttled as exc:  # the record itself (BatchGetBuilds) was throttled
                 diagnosis, failure = None, exc

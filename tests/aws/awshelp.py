@@ -138,6 +138,8 @@ def create_user(endpoint: str, name: str, allowed_actions: list[str]) -> dict[st
 
 __all__ = [
     "ACCOUNT",
+    "BASELINE_FAILED_LOG",
+    "BASELINE_PASSED_LOG",
     "REGION",
     "failed_record",
     "Run",
@@ -145,6 +147,42 @@ __all__ = [
     "create_user",
     "diagnose",
     "iam_enforced",
+    "passed_record",
     "recorded_api_calls",
     "run_cli",
 ]
+
+
+# The baseline's two builds (tests/aws/test_baseline.py, tests/aws/test_service.py): a failure no
+# rule names, and the project's success that printed one of its 'error' lines too.
+BASELINE_PASSED_LOG = [
+    "[Container] 2025/03/08 23:03:47.974700 Entering phase BUILD",
+    "[Container] 2025/03/08 23:03:48.112121 Running command ./build.sh",
+    "error: the legacy config key 'cache_dir' is deprecated (seen 12 times)",
+    "compiling 120 files",
+    "[Container] 2025/03/08 23:03:50.000002 Phase complete: BUILD State: SUCCEEDED",
+    "[Container] 2025/03/08 23:03:50.000003 Phase context status code:  Message: ",
+]
+
+BASELINE_FAILED_LOG = [
+    "[Container] 2025/03/09 10:00:00.790021 Entering phase BUILD",  # 1
+    "[Container] 2025/03/09 10:00:00.910210 Running command ./build.sh",  # 2
+    "error: the legacy config key 'cache_dir' is deprecated (seen 14 times)",  # 3: printed when it passed too
+    "compiling 121 files",  # 4
+    "linker: cannot open output file dist/app: Permission denied",  # 5: the error
+    "[Container] 2025/03/09 10:00:05.000001 Command did not exit successfully ./build.sh exit status 1",  # 6
+    "[Container] 2025/03/09 10:00:05.000002 Phase complete: BUILD State: FAILED",  # 7
+]
+
+
+def passed_record(project: str) -> dict[str, Any]:
+    """A ``BatchGetBuilds``-shaped SUCCEEDED build of ``project``."""
+    phases = [
+        {"phaseType": phase, "phaseStatus": "SUCCEEDED", "durationInSeconds": 1,
+         "contexts": [{"statusCode": "", "message": ""}]}
+        for phase in ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
+                      "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING")
+    ]  # fmt: skip
+    record = failed_record(project, "BUILD", "", "")
+    record.update(buildStatus="SUCCEEDED", phases=[*phases, {"phaseType": "COMPLETED"}])
+    return record

@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from awshelp import create_user, diagnose, failed_record, iam_enforced, recorded_api_calls
+from awshelp import (
+    BASELINE_FAILED_LOG,
+    BASELINE_PASSED_LOG,
+    create_user,
+    diagnose,
+    failed_record,
+    iam_enforced,
+    passed_record,
+    recorded_api_calls,
+)
 
 from analyzer.demo import seed_build
 
@@ -17,43 +26,11 @@ pytestmark = pytest.mark.aws
 
 PROJECT = "web"
 
-PASSED_LOG = [
-    "[Container] 2025/03/08 23:03:47.974700 Entering phase BUILD",
-    "[Container] 2025/03/08 23:03:48.112121 Running command ./build.sh",
-    "error: the legacy config key 'cache_dir' is deprecated (seen 12 times)",
-    "compiling 120 files",
-    "[Container] 2025/03/08 23:03:50.000002 Phase complete: BUILD State: SUCCEEDED",
-    "[Container] 2025/03/08 23:03:50.000003 Phase context status code:  Message: ",
-]
-
-FAILED_LOG = [
-    "[Container] 2025/03/09 10:00:00.790021 Entering phase BUILD",  # 1
-    "[Container] 2025/03/09 10:00:00.910210 Running command ./build.sh",  # 2
-    "error: the legacy config key 'cache_dir' is deprecated (seen 14 times)",  # 3: printed when it passed too
-    "compiling 121 files",  # 4
-    "linker: cannot open output file dist/app: Permission denied",  # 5: the error
-    "[Container] 2025/03/09 10:00:05.000001 Command did not exit successfully ./build.sh exit status 1",  # 6
-    "[Container] 2025/03/09 10:00:05.000002 Phase complete: BUILD State: FAILED",  # 7
-]
-
-
-def _passed_record(project: str) -> dict[str, Any]:
-    phases = [
-        {"phaseType": phase, "phaseStatus": "SUCCEEDED", "durationInSeconds": 1,
-         "contexts": [{"statusCode": "", "message": ""}]}
-        for phase in ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD", "BUILD",
-                      "POST_BUILD", "UPLOAD_ARTIFACTS", "FINALIZING")
-    ]  # fmt: skip
-    record = failed_record(project, "BUILD", "", "")
-    record.update(buildStatus="SUCCEEDED", phases=[*phases, {"phaseType": "COMPLETED"}])
-    return record
-
-
 def _failed(project: str = PROJECT) -> str:
     record = failed_record(
         project, "BUILD", "COMMAND_EXECUTION_ERROR", "Error while executing command: ./build.sh. Reason: exit status 1"
     )
-    return seed_build_with(record, FAILED_LOG)
+    return seed_build_with(record, BASELINE_FAILED_LOG)
 
 
 def seed_build_with(record: dict[str, Any], lines: list[str] | None) -> str:
@@ -72,9 +49,9 @@ def _located(run: Any) -> dict[str, Any]:
 
 def test_the_last_successful_build_keeps_the_locator_off_a_line_it_printed_too() -> None:
     # seed_build starts each later build of a project earlier: the first seeded is the newest.
-    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
-    seed_build_with(_passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD", "old"])
-    seed_build_with(_passed_record("other-project"), ["error: the legacy config key 'cache_dir' is deprecated (seen 1 times)"])
+    passed = seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
+    seed_build_with(passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD", "old"])
+    seed_build_with(passed_record("other-project"), ["error: the legacy config key 'cache_dir' is deprecated (seen 1 times)"])
     failed = _failed()
 
     alone = diagnose(failed, "--no-baseline")
@@ -101,8 +78,8 @@ def test_the_newest_successful_build_is_the_baseline() -> None:
 
     from analyzer.demo import ACCOUNT, REGION
 
-    older = seed_build_with(_passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD"])
-    newer = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    older = seed_build_with(passed_record(PROJECT), ["[Container] 2025/03/01 10:00:00.000001 Entering phase BUILD"])
+    newer = seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
     # Listed oldest first (as moto does) but started later: the newest is chosen by its start time.
     stored = {b["id"]: b for b in codebuild_backends[ACCOUNT][REGION].build_metadata_history[PROJECT]}
     stored[newer]["startTime"] = stored[older]["startTime"] + 60
@@ -121,14 +98,14 @@ def test_no_successful_build_is_a_note_not_an_error() -> None:
 
 
 def test_a_successful_build_without_a_log_is_a_note() -> None:
-    passed = seed_build_with(_passed_record(PROJECT), None)
+    passed = seed_build_with(passed_record(PROJECT), None)
     run = diagnose(_failed())
     assert _located(run)["line_numbers"] == [3]
     assert run.report["notes"][-1] == f"no baseline: build {passed} succeeded, but it has no log"
 
 
 def test_a_denied_baseline_fetch_is_a_note_never_a_failed_diagnosis(moto_endpoint: str, monkeypatch: Any) -> None:
-    seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
     failed = _failed()
     user = create_user(moto_endpoint, "no-listing", ["codebuild:BatchGetBuilds", "logs:GetLogEvents"])
     for key, value in user.items():
@@ -141,7 +118,7 @@ def test_a_denied_baseline_fetch_is_a_note_never_a_failed_diagnosis(moto_endpoin
 
 
 def test_a_rule_that_names_the_cause_fetches_no_baseline() -> None:
-    seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
     record = failed_record(PROJECT, "BUILD", "COMMAND_EXECUTION_ERROR", "Error while executing command: docker build")
     failed = seed_build_with(
         record,
@@ -174,7 +151,7 @@ def _scanned(run: Any) -> dict[str, dict[str, Any]]:
 
 
 def test_scan_reads_each_projects_baseline_once_and_through_its_cache(tmp_path: Any) -> None:
-    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    passed = seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
     failed = [_failed(), _failed(), _failed()]
 
     with recorded_api_calls() as calls:
@@ -210,7 +187,7 @@ def test_scan_looks_up_a_baseline_its_listing_did_not_reach(tmp_path: Any, monke
     from analyzer import scan
 
     monkeypatch.setattr(scan._Lister, "_succeeded", lambda self, project, records, complete: None)
-    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG)
+    passed = seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG)
     failed = _failed()
     with recorded_api_calls() as calls:
         run = _scanned(_scan(tmp_path, "--no-cache"))
@@ -236,7 +213,7 @@ def test_scan_caches_the_head_of_a_baseline_log_it_cuts(tmp_path: Any, monkeypat
     from analyzer import pipeline
 
     monkeypatch.setattr(pipeline, "BASELINE_MAX_BYTES", 300)
-    passed = seed_build_with(_passed_record(PROJECT), PASSED_LOG + ["compiling"] * 40)
+    passed = seed_build_with(passed_record(PROJECT), BASELINE_PASSED_LOG + ["compiling"] * 40)
     failed = _failed()
     first = _scanned(_scan(tmp_path))
     assert first[failed]["findings"][0]["line_numbers"] == [5]
@@ -283,7 +260,7 @@ def test_a_listing_with_a_record_it_could_not_fetch_does_not_say_no_build_succee
     from analyzer import scan
 
     records = {
-        f"{PROJECT}:s1": {**_passed_record(PROJECT), "id": f"{PROJECT}:s1", "startTime": 1_700_000_000.0},
+        f"{PROJECT}:s1": {**passed_record(PROJECT), "id": f"{PROJECT}:s1", "startTime": 1_700_000_000.0},
         f"{PROJECT}:f1": {**failed_record(PROJECT, "BUILD", "", ""), "id": f"{PROJECT}:f1", "startTime": 1_700_000_100.0},
         f"{PROJECT}:f2": {**failed_record(PROJECT, "BUILD", "", ""), "id": f"{PROJECT}:f2", "startTime": 1_600_000_000.0},
     }

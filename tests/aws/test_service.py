@@ -10,9 +10,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 
 import pytest
-from awshelp import recorded_api_calls, run_cli
+from awshelp import BASELINE_FAILED_LOG, BASELINE_PASSED_LOG, failed_record, passed_record, recorded_api_calls, run_cli
 from moto.core.exceptions import JsonRESTError
 from moto.logs.responses import LogsResponse
 from orghelp import BUCKET, ROLE_NAME, Context, central_account, member_forwarding_rule, member_session, record, service, sqs_event
@@ -24,7 +25,8 @@ from analyzer.service.events import state_change_event
 pytestmark = pytest.mark.aws
 
 MEMBER = "111111111111"
-READS = {("sts", "AssumeRole"), ("codebuild", "BatchGetBuilds"), ("logs", "GetLogEvents"), ("s3", "GetObject")}
+READS = {("sts", "AssumeRole"), ("codebuild", "BatchGetBuilds"), ("codebuild", "ListBuildsForProject"), ("logs", "GetLogEvents"),
+         ("s3", "GetObject")}  # fmt: skip
 OWN_WRITES = {("dynamodb", "PutItem"), ("dynamodb", "DeleteItem"), ("s3", "PutObject"), ("sns", "Publish")}
 
 
@@ -255,3 +257,41 @@ def test_a_denied_log_read_is_diagnosed_from_the_record_as_the_cli_does(
     ]
     assert stored["root_cause"] is not None  # the record's phase context still explains the failure
     assert os.environ["AWS_ENDPOINT_URL"] == moto_endpoint
+
+
+@pytest.mark.parametrize("baseline", [True, False])
+def test_a_failure_no_rule_names_is_read_against_the_projects_last_success_as_the_cli_does(
+    moto_endpoint: str, aws_env, rules, monkeypatch: pytest.MonkeyPatch, baseline: bool
+) -> None:
+    """The stored diagnosis is ``diagnose --build-id``'s: with the baseline on (the default), the
+    line the project's last successful build printed too is not taken for the error."""
+    central = central_account(moto_endpoint)
+    failed = failed_record(
+        "web", "BUILD", "COMMAND_EXECUTION_ERROR", "Error while executing command: ./build.sh. Reason: exit status 1"
+    )
+    now = time.time()
+    [_, failed_id] = seed_builds_in_process(
+        [{"record": passed_record("web"), "log_lines": BASELINE_PASSED_LOG, "start_time": now - 3600},
+         {"record": failed, "log_lines": BASELINE_FAILED_LOG, "start_time": now - 600}],
+        account=MEMBER,
+    )  # fmt: skip
+    arn = f"arn:aws:codebuild:{REGION}:{MEMBER}:build/{failed_id}"
+    handler = service(central, rules, baseline=baseline)
+    with recorded_api_calls() as calls:
+        event = {"Records": [record(state_change_event(arn, "FAILED"), "b1")]}
+        assert handler.handle(event, Context(60)) == {"batchItemFailures": []}
+    assert (("codebuild", "ListBuildsForProject") in calls) is baseline
+    assert set(calls) <= READS | OWN_WRITES
+    stored = json.loads(next(v for k, v in central.objects().items() if k.endswith(".json")))
+    top = stored["findings"][0]
+    assert top["rule_id"] == "unrecognised-failure"
+    # line 5 is the error; line 3 is an 'error' the passing build printed too
+    assert [e["line_number"] for e in top["evidence"]] == ([5] if baseline else [3])
+
+    member = member_session(MEMBER).get_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", member.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", member.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", member.token)
+    cli = run_cli("diagnose", "--build-id", arn, "--format", "json", *([] if baseline else ["--no-baseline"]))
+    assert cli.status == 1, cli.stderr
+    assert stored == json.loads(cli.stdout)

@@ -50,6 +50,9 @@ def test_settings_come_from_the_environment() -> None:
     assert (config.bucket, config.table, config.topic_arn, config.role_name) == ("b", "t", None, "codebuild-doctor-read-only")
     assert config.statuses == ("FAILED", "STOPPED")
     assert config.instance_logs_rps == 3.0
+    assert config.baseline is True  # as diagnose --build-id
+    assert ServiceConfig.from_env({"CODEBUILD_DOCTOR_BUCKET": "b", "CODEBUILD_DOCTOR_TABLE": "t",
+                                   "CODEBUILD_DOCTOR_BASELINE": "False"}).baseline is False  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -63,6 +66,8 @@ def test_settings_come_from_the_environment() -> None:
          "STOPPED, TIMED_OUT"),
         ({"CODEBUILD_DOCTOR_BUCKET": "b", "CODEBUILD_DOCTOR_TABLE": "t", "CODEBUILD_DOCTOR_MAX_CONCURRENCY": "0"},
          "invalid CODEBUILD_DOCTOR_MAX_CONCURRENCY '0': expected more than 0"),
+        ({"CODEBUILD_DOCTOR_BUCKET": "b", "CODEBUILD_DOCTOR_TABLE": "t", "CODEBUILD_DOCTOR_BASELINE": "no"},
+         "invalid CODEBUILD_DOCTOR_BASELINE 'no': expected true or false"),
     ],
 )
 def test_a_bad_setting_is_a_clear_error(env: dict, message: str) -> None:
