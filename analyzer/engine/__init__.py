@@ -265,13 +265,22 @@ _SOURCE_PREFIX = re.compile(
 )
 
 
+_WINDOWS_SOURCE_PREFIX = re.compile(r"(?i)\b[a-z]:\\codebuild\\tmp\\output\\src\d+\\src\d*\\")
+"""The source directory of a build on a Windows image (``C:\\codebuild\\tmp\\output\\src220042227\\src\\``)."""
+
+
 def repo_relative(value: str) -> str:
     """``value`` with CodeBuild's source checkout prefix removed from every path in it.
 
     ``/codebuild/output/src1162446371/src/github.com/acme/billing/src/Main.java`` becomes
-    ``src/Main.java``: the path a reader finds in the repository (field case 002).
+    ``src/Main.java``: the path a reader finds in the repository (field case 002); on a Windows
+    image ``C:\\codebuild\\tmp\\output\\src220042227\\src\\Web\\Web.csproj`` becomes ``Web\\Web.csproj``.
     """
-    return _SOURCE_PREFIX.sub("", value) if "/codebuild/output/src" in value else value
+    if "/codebuild/output/src" in value:
+        value = _SOURCE_PREFIX.sub("", value)
+    if "codebuild\\tmp\\output\\src" in value.lower():
+        value = _WINDOWS_SOURCE_PREFIX.sub("", value)
+    return value
 
 
 def _template_value(value: str) -> str:

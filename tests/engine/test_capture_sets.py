@@ -101,6 +101,10 @@ def test_nearby_pattern_never_fires_the_rule_and_respects_its_window() -> None:
         ("error in /codebuild/output/src7/src/github.com/o/r/a.go:3", "error in a.go:3"),
         ("/codebuild/output/tmp/script.sh", "/codebuild/output/tmp/script.sh"),
         ("/home/me/src/github.com/o/r/x", "/home/me/src/github.com/o/r/x"),
+        # Windows images: the source directory is C:\codebuild\tmp\output\srcNNN\src\.
+        (r"C:\codebuild\tmp\output\src220042227\src\Tools\LambdaExecutor.cs:line 138", r"Tools\LambdaExecutor.cs:line 138"),
+        (r"c:\codebuild\tmp\output\src1\src\Web\Web.csproj(542,3)", r"Web\Web.csproj(542,3)"),
+        (r"C:\codebuild\tmp\script.ps1", r"C:\codebuild\tmp\script.ps1"),
     ],
 )
 def test_repo_relative_strips_the_codebuild_source_prefix(path: str, relative: str) -> None:
