@@ -224,6 +224,8 @@ class Build:
     image: str | None = None
     privileged_mode: bool | None = None
     compute_type: str | None = None
+    environment_type: str | None = None
+    """``environment.type``: ``LINUX_CONTAINER``, ``ARM_CONTAINER``, ``LINUX_LAMBDA_CONTAINER``... (an open string)."""
     timeout_minutes: int | None = None
     """``timeoutInMinutes``: the project's build timeout when the build ran."""
     phases: tuple[BuildPhase, ...] = ()
@@ -240,6 +242,21 @@ class Build:
         """The account id, parsed from the build ARN (``None`` without one)."""
         parts = (self.arn or "").split(":")
         return parts[4] if len(parts) > 5 and parts[4] else None
+
+    @property
+    def lambda_compute(self) -> bool | None:
+        """Whether the build ran on AWS Lambda compute, from the record; ``None`` when it does not say.
+
+        Lambda compute is the ``BUILD_LAMBDA_*`` compute types, which go only with the
+        ``LINUX_LAMBDA_CONTAINER`` and ``ARM_LAMBDA_CONTAINER`` environment types (CodeBuild API,
+        ``ProjectEnvironment``). Rules read it as ``build.lambda_compute`` to give the fix that
+        works there: Lambda compute runs no Docker, no root tools, writes only under ``/tmp``.
+        """
+        if self.compute_type is None and self.environment_type is None:
+            return None
+        return (self.compute_type or "").startswith("BUILD_LAMBDA_") or (self.environment_type or "").endswith(
+            "_LAMBDA_CONTAINER"
+        )
 
     @property
     def duration_seconds(self) -> float | None:
@@ -308,6 +325,7 @@ class Build:
             image=env.get("image"),
             privileged_mode=env.get("privilegedMode"),
             compute_type=env.get("computeType"),
+            environment_type=env.get("type"),
             timeout_minutes=data.get("timeoutInMinutes"),
             phases=phases,
             logs=LogsLocation(
@@ -340,6 +358,8 @@ class Build:
             "image": self.image,
             "privileged_mode": self.privileged_mode,
             "compute_type": self.compute_type,
+            "environment_type": self.environment_type,
+            "lambda_compute": self.lambda_compute,
             "timeout_minutes": self.timeout_minutes,
             "region": self.region,
             "account": self.account,

@@ -17,10 +17,11 @@ from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer
 from analyzer.report.view import ClusterView, DiagnosisView, ScanView, scan_view
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 """1.1 added ``tail``: the last error-looking log lines when no rule fired; 1.2 added each
 finding's ``role`` and ``role_reason`` (causal ranking) and the ``unrecognised-failure`` finding
-of the failure locator; 1.3 added the build's ``timeout_minutes``."""
+of the failure locator; 1.3 added the build's ``timeout_minutes``; 1.4 its ``environment_type`` and
+``lambda_compute``."""
 
 SCAN_SCHEMA_VERSION = "1.1"
 """The scan report's schema version; 1.1 added ``clusters``: the recurring unknown failures."""

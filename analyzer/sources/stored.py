@@ -126,6 +126,7 @@ def _build(data: dict[str, Any]) -> Build:
         image=data.get("image"),
         privileged_mode=data.get("privileged_mode"),
         compute_type=data.get("compute_type"),
+        environment_type=data.get("environment_type"),
         timeout_minutes=data.get("timeout_minutes"),
         # The report keeps only the failed phase's name: enough for every scan figure.
         phases=(BuildPhase(phase_type=str(failed), phase_status="FAILED"),) if failed else (),

@@ -144,3 +144,27 @@ def test_the_build_records_timeout_is_in_the_json_report(schema, rules) -> None:
     jsonschema.validate(data, schema)
     assert data["build"]["timeout_minutes"] == 45
     assert _build(data["build"]).timeout_minutes == 45  # and `scan --from` reads it back
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"type": "LINUX_LAMBDA_CONTAINER", "computeType": "BUILD_LAMBDA_2GB"}, True),
+        ({"type": "ARM_LAMBDA_CONTAINER"}, True),  # the type alone says Lambda
+        ({"computeType": "BUILD_LAMBDA_10GB"}, True),  # and so does the compute type alone
+        ({"type": "LINUX_CONTAINER", "computeType": "BUILD_GENERAL1_SMALL"}, False),
+        ({"type": "ARM_EC2", "computeType": "CUSTOM_INSTANCE_TYPE"}, False),
+        ({}, None),  # a record without an environment does not say
+    ],
+)
+def test_lambda_compute_is_read_from_the_environment_type_or_compute_type(schema, rules, environment, expected) -> None:  # type: ignore[no-untyped-def]
+    """``build.lambda_compute`` (templates, JSON report) from ``environment.type`` / ``computeType``;
+    ``scan --from`` reads the environment type back."""
+    from analyzer.sources.stored import _build
+
+    build = Build.from_api({"id": "api:1", "buildStatus": "FAILED", "environment": environment})
+    assert build.lambda_compute is expected
+    data = json.loads(render_diagnosis(diagnose(rules, [b"x\n"], build=build), Format.JSON))
+    jsonschema.validate(data, schema)
+    assert (data["build"]["environment_type"], data["build"]["lambda_compute"]) == (environment.get("type"), expected)
+    assert _build(data["build"]).lambda_compute is expected

@@ -1,0 +1,54 @@
+"""Fixes that depend on Lambda compute (``build.lambda_compute``, or a script under ``/tmp/codebuild/``).
+
+Lambda compute runs no tool that needs root and writes only under ``/tmp``
+(https://docs.aws.amazon.com/codebuild/latest/userguide/lambda.html#lambda.limitations):
+a fix that says ``yum install`` or ``runtime-versions`` there is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+
+from analyzer.engine import diagnose
+from analyzer.models import Build, Finding
+from tests.helpers import REPO
+
+FIXTURES = REPO / "fixtures" / "logs"
+
+
+def _root(pack, rule_id: str, stem: str, *, record: str | None = None, log: str | None = None) -> Finding:  # type: ignore[no-untyped-def]
+    folder = FIXTURES / rule_id
+    build = None
+    if record:
+        build = Build.from_api(json.loads((folder / f"{record}.json").read_text(encoding="utf-8")))
+    text = (folder / f"{log or stem}.log").read_bytes()
+    root = diagnose(pack.rules, [text], build).root_cause
+    assert root is not None and root.rule_id == rule_id
+    return root
+
+
+def test_command_not_found_on_lambda_compute_says_what_lambda_cannot_install(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "command-not-found", "positive-lambda-apt-get", record="positive-lambda-apt-get")
+    assert root.captures["missing_command"] == "apt-get"
+    assert "the build ran on Lambda compute, where OS package managers (`yum`, `apt-get`) cannot install" in root.summary
+    assert root.remediation.startswith("The build ran on **AWS Lambda compute** (`BUILD_LAMBDA_2GB`).")
+    assert "(and the Amazon Linux images have no\n`apt-get` at all)" in root.remediation
+    assert "A custom image for Lambda compute" in root.remediation
+    assert '"type": "LINUX_CONTAINER", "image": "aws/codebuild/amazonlinux2-x86_64-standard:5.0"' in root.remediation
+    assert "curl -fsSL -o /tmp/bin/<tool>" in root.remediation  # not a download of apt-get itself
+    # The EC2 advice (install it with apt-get / yum, runtime-versions) is not given on Lambda.
+    assert "apt-get update && apt-get install" not in root.remediation
+    assert "runtime-versions:\n" not in root.remediation
+
+
+def test_command_not_found_knows_lambda_compute_from_the_script_path_without_a_record(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "command-not-found", "positive-lambda-apt-get")
+    assert root.captures["script"] == "/tmp/codebuild/output/tmp/script.sh"
+    assert "its\nbuildspec script runs from `/tmp/codebuild/output/tmp/script.sh`" in root.remediation
+    assert "aws codebuild update-project --name <project>" in root.remediation
+
+
+def test_command_not_found_on_ec2_compute_keeps_the_install_advice(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "command-not-found", "positive-bash")
+    assert "Lambda" not in root.summary + root.remediation
+    assert "- npm install -g yarn" in root.remediation and "runtime-versions:" in root.remediation
