@@ -52,3 +52,22 @@ def test_command_not_found_on_ec2_compute_keeps_the_install_advice(pack) -> None
     root = _root(pack, "command-not-found", "positive-bash")
     assert "Lambda" not in root.summary + root.remediation
     assert "- npm install -g yarn" in root.remediation and "runtime-versions:" in root.remediation
+
+
+def test_read_only_file_system_on_lambda_compute_sends_writes_to_tmp(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "read-only-file-system", "positive-lambda-mkdir", record="positive-lambda-mkdir")
+    assert root.captures == {"path": "/opt/tools"}
+    assert " ".join(root.summary.split()).endswith(
+        "The build ran on Lambda compute (`BUILD_LAMBDA_1GB`), where a build can write only under `/tmp`."
+    )
+    assert "- export HOME=/tmp" in root.remediation
+    assert "not `/opt/tools`" in root.remediation
+    assert "move the project `release-tools`" in " ".join(root.remediation.split())
+
+
+def test_read_only_file_system_without_lambda_compute_names_lambda_only_as_a_possibility(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "read-only-file-system", "positive-npm-erofs")
+    assert root.captures == {"path": "/app/node_modules"}
+    assert "Lambda" not in root.summary
+    assert root.remediation.startswith("The path `/app/node_modules` is on a file system mounted read-only.")
+    assert "If the project runs on **AWS Lambda compute**" in root.remediation
