@@ -71,3 +71,19 @@ def test_read_only_file_system_without_lambda_compute_names_lambda_only_as_a_pos
     assert "Lambda" not in root.summary
     assert root.remediation.startswith("The path `/app/node_modules` is on a file system mounted read-only.")
     assert "If the project runs on **AWS Lambda compute**" in root.remediation
+
+
+def test_yum_refused_on_lambda_compute_gives_the_lambda_ways_not_sudo(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "package-manager-needs-root", "positive-lambda-yum", record="positive-lambda-yum")
+    flat = " ".join(root.summary.split())
+    assert flat.endswith("The build ran on Lambda compute (`BUILD_LAMBDA_4GB`), which runs no tool that needs root.")
+    assert root.remediation.startswith("AWS Lambda compute does not run tools that need root")
+    assert "aws codebuild update-project --name site-build" in root.remediation
+    assert "sudo" not in root.remediation and "run-as" not in root.remediation
+
+
+def test_dnf_refused_without_a_record_lists_lambda_run_as_and_a_non_root_image(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "package-manager-needs-root", "positive-dnf-run-as")
+    assert "Lambda" not in root.summary
+    assert root.remediation.startswith("- If the project runs on **AWS Lambda compute**")
+    assert "drop `run-as` from `install`" in root.remediation and "before `USER`" in root.remediation
