@@ -87,3 +87,22 @@ def test_dnf_refused_without_a_record_lists_lambda_run_as_and_a_non_root_image(p
     assert "Lambda" not in root.summary
     assert root.remediation.startswith("- If the project runs on **AWS Lambda compute**")
     assert "drop `run-as` from `install`" in root.remediation and "before `USER`" in root.remediation
+
+
+def test_a_timed_out_build_on_lambda_compute_is_not_fixed_by_a_longer_timeout(pack) -> None:  # type: ignore[no-untyped-def]
+    folder = FIXTURES / "build-timed-out"
+    build = Build.from_api(json.loads((folder / "positive-lambda-record-only.json").read_text(encoding="utf-8")))
+    root = diagnose(pack.rules, None, build).root_cause
+    assert root is not None and root.rule_id == "build-timed-out"
+    assert " ".join(root.summary.split()).endswith(
+        "after 15.2 minutes: the build ran on Lambda compute, which runs a build for at most 15 minutes."
+    )
+    assert "raising\n`timeoutInMinutes` does not help" in root.remediation
+    assert "Lambda compute keeps no cache between builds" in " ".join(root.remediation.split())
+    assert "'/root/.m2/**/*'" not in root.remediation  # no cache advice where there is no cache
+    assert "--timeout-in-minutes 120 \\\n" in root.remediation  # only together with EC2 compute
+    # On EC2 compute the advice stays: cache, larger type, a longer timeout.
+    ec2 = Build.from_api(json.loads((folder / "positive-record-only.json").read_text(encoding="utf-8")))
+    root = diagnose(pack.rules, None, ec2).root_cause
+    assert "Lambda" not in root.summary + root.remediation
+    assert "'/root/.m2/**/*'" in root.remediation and "--timeout-in-minutes 120\n" in root.remediation
