@@ -65,6 +65,13 @@ def diagnose_log(
     first, chunks = _peek(source.chunks())
     if first is None:
         return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
+    utf16 = _utf16(first)
+    if utf16:
+        first, chunks = _peek(_as_utf8(chunks, utf16))
+        if first is None:
+            return engine.diagnose(
+                rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options
+            )
     nul = first.find(b"\x00", 0, BINARY_PROBE)
     if nul >= 0:
         raise ConfigError(
@@ -74,6 +81,34 @@ def diagnose_log(
     bounded = BoundedLog(chunks, deadline=deadline)
     diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, options=options)
     return _noting_cuts(diagnosis, bounded)
+
+
+def _utf16(head: bytes) -> str | None:
+    """The codec of a UTF-16 log (Windows PowerShell 5.1's ``>`` and ``Out-File`` write it), else
+    ``None``: a byte order mark, or ASCII text with a NUL after (or before) every character."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    probe = head[:64] if len(head) >= 64 else head[: len(head) - len(head) % 2]
+    if len(probe) >= 8:
+        if not probe[1::2].strip(b"\x00") and probe[0::2].isascii() and all(probe[0::2]):
+            return "utf-16-le"
+        if not probe[0::2].strip(b"\x00") and probe[1::2].isascii() and all(probe[1::2]):
+            return "utf-16-be"
+    return None
+
+
+def _as_utf8(chunks: Iterator[bytes], codec: str) -> Iterator[bytes]:
+    """``chunks`` of a UTF-16 text, decoded as they come and given again as UTF-8."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    for chunk in chunks:
+        text = decoder.decode(chunk)
+        if text:
+            yield text.encode("utf-8", "surrogatepass")
+    rest = decoder.decode(b"", final=True)
+    if rest:
+        yield rest.encode("utf-8", "surrogatepass")
 
 
 def _noting_cuts(diagnosis: Diagnosis, bounded: BoundedLog) -> Diagnosis:

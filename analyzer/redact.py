@@ -60,14 +60,20 @@ _PW_NAME = (
 """A variable name that holds a secret: ``PGPASSWORD``, ``MYSQL_PWD``, ``SECRET_KEY``, ``API_TOKEN``.
 (Not ``PWD``, the working directory, nor ``BYPASS``.)"""
 
+def _after_tool(tools: str, rest: str) -> str:
+    """A pattern for ``rest`` (an option and its secret) later on the line of one of ``tools``
+    (a command word), scanning from each tool word only to the next one: linear on a long line."""
+    return rf"\b(?:{tools})\b(?:(?!\b(?:{tools})\b)[^\n])*?{rest}"
+
+
 SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     # (kind, pattern, flags). The group named ``secret`` is masked when there is one, else the
     # whole match.
     # PEM private key blocks (also when a log shows only the first line of one).
     ("private-key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[^\n]*)", 0),
-    # A line that is only a PEM body line (base64, 60-76 characters, mixed case and digits): the
+    # A line that is only a PEM body line (base64, 64 or 76 characters, mixed case and digits): the
     # rest of a private key whose BEGIN line is outside the excerpt.
-    ("private-key", r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{60,76}={0,2}\s*$", 0),
+    ("private-key", r"^\s*(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)(?:[A-Za-z0-9+/]{64}|[A-Za-z0-9+/]{76})={0,2}\s*$", 0),
     # The body just before an END line on the same line (a key echoed with its newlines
     # turned into spaces, or its short last line when the BEGIN line is out of sight).
     # It starts only where a run of words starts (not inside a word, nor after a word and one
@@ -82,7 +88,7 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     # Authorization headers: Bearer, Basic, token, AWS4-HMAC-SHA256 signatures...
     # (A scheme, or one long token: "may require authorization: server message: ..." is prose.)
     ("authorization", r"\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?P<secret>(?:bearer|basic|token|digest|aws4-hmac-sha256|negotiate|ntlm|oauth|bot|ssws|apikey|key|sharedkey|hmac|signature)\s+[^\s\"',]+[^\n\"']*|[A-Za-z0-9._~+/=-]{16,}(?![A-Za-z0-9._~+/=-]))", re.I),
-    ("authorization", r"\b(?:x-api-key|private-token|x-auth-token|api-key|x-access-token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[^\s\"',]{6,})", re.I),
+    ("authorization", r"\b(?:x-api-key|private-token|x-auth-token|api-key|x-access-token)[\"']?\s*[:=]\s*[\"']?(?P<secret>[^\s\"',@]{6,})", re.I),
     # user:password@host in URLs, and a token as a URL's only user (https://ghp_...@github.com);
     # a short user (git@, ci@) is not a secret.
     # (The scheme starts where its run of scheme characters does: from every letter of a long
@@ -105,22 +111,30 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     # A value that is a variable or a command substitution ($DB_PASSWORD, $(aws ...)) is no
     # secret; nor is the ``secret:`` of a Secrets Manager ARN. A name starts where its run of
     # name characters does (tried after every ``-`` of a long ``-----`` line, it was quadratic).
-    ("password", rf"(?<![A-Za-z0-9_.:/-])(?:{_PW_NAME})[\"']?\s*=\s*(?!\$)(?P<secret>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;&|)]{{3,}})", re.I),
+    # PowerShell's ``$env:NAME = 'x'`` too.
+    ("password", rf"(?:(?<![A-Za-z0-9_.:/-])|(?<=\$env:))(?:{_PW_NAME})[\"']?\s*=\s*(?!\$|arn:)(?P<secret>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;&|)]{{3,}})", re.I),
     # "password": "...", token: ... (prose uses colons too: the value must look like a secret,
     # with a digit or symbol in it, or be 20+ characters long).
     # The name is the keyword alone or after a separator (``DB_PASSWORD``, ``"token"``), not a
     # CamelCase word (CloudFormation's ``RequestToken: 5f3c...`` is no secret).
-    ("password", rf"(?<![A-Za-z0-9_.:/-])(?:[A-Za-z0-9]*[_.-])*(?:{_PW_NAME.replace('[A-Za-z0-9_.-]*', '')})[\"']?\s*:\s*[\"']?(?!\$)(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{{6,}}|[^\s\"',;&]{{20,}})", re.I),
+    ("password", rf"(?<![A-Za-z0-9_.:/-])(?:[A-Za-z0-9]*[_.-])*(?:{_PW_NAME.replace('[A-Za-z0-9_.-]*', '')})[\"']?\s*:\s*[\"']?(?!\$|arn:)(?P<secret>(?=[^\s\"',;&]*[\d_+/=!@#$%^*-])[^\s\"',;&]{{6,}}|[^\s\"',;&]{{20,}})", re.I),
     # --password x, --token x, --api-key x, --secret x, -p=x (docker login, twine, helm...).
     ("password", r"(?<![\w-])--(?:password|passwd|token|api-key|apikey|secret|auth-token|access-token|client-secret)(?:=|\s+)(?!-)(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", re.I),
-    ("password", r"\b(?:docker|podman|helm|oras|twine|buildah|skopeo|nerdctl|finch)\b[^\n]*?\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)", 0),
+    # (Each tool word's scan for its -p stops at the next tool word: from every one to the
+    # end of a long line of them it was quadratic.)
+    ("password", _after_tool("docker|podman|helm|oras|twine|buildah|skopeo|nerdctl|finch|az", r"\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)"), 0),
     # mysql -pSECRET, mysqldump -p'x', mariadb --password=... (the value sticks to -p).
-    ("password", r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlsh)\b[^\n]*?\s-p(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", 0),
+    ("password", _after_tool("mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlsh", r"\s-p(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')"), 0),
     # curl -u user:pass, curl --user user:pass, wget --http-password etc.
-    ("basic-auth", r"\b(?:curl|wget|http|https|xh)\b[^\n]*?(?:\s-u\s*|\s--user(?:=|\s+))[\"']?[^\s:\"']*:(?P<secret>[^\s\"']+)", 0),
+    ("basic-auth", _after_tool("curl|wget|http|https|xh", r"(?:\s-u\s*|\s--user(?:=|\s+))[\"']?[^\s:\"']*:(?P<secret>[^\s\"']+)"), 0),
     ("password", r"--(?:http-|ftp-|proxy-)?password(?:=|\s+)(?P<secret>[^\s\"']+)", 0),
     # sshpass -p x, PGPASSWORD/MYSQL_PWD handled above.
     ("password", r"\bsshpass\s+-p\s*(?P<secret>[^\s\"']+)", 0),
+    # PowerShell: -ApiKey x (nuget push), -Password 'x', -Token x; a $variable or (expression) is none.
+    ("password", r"(?<![\w-])-(?:ApiKey|NuGetApiKey|Password|Token|AccessToken|PersonalAccessToken|ClientSecret|Secret)(?::|\s+)(?![-$(])(?P<secret>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"'`]+)", re.I),
+    # ConvertTo-SecureString 'x' -AsPlainText, [Environment]::SetEnvironmentVariable("DB_PASSWORD", "x").
+    ("password", r"ConvertTo-SecureString\s+(?:-String\s+)?(?P<secret>'[^'\n]+'|\"[^\"\n]+\"|[^\s\"'$(-][^\s\"']*)", re.I),
+    ("password", rf"SetEnvironmentVariable\(\s*[\"'](?:{_PW_NAME})[\"']\s*,\s*(?P<secret>\"[^\"\n]+\"|'[^'\n]+')", re.I),
 )
 
 # detect-secrets detectors left out, and why: keyword and entropy detectors guess from context
@@ -135,6 +149,9 @@ _SKIPPED_DETECTORS = frozenset(
         "IPPublicDetector",
         "ArtifactoryDetector",
         "TwilioKeyDetector",
+        # Its ``//.+/:_authToken=`` backtracks from every ``//`` of a long line (quadratic:
+        # benchmarks/redaction_worst_case.py); ours masks every ``_authToken`` value anyway.
+        "NpmDetector",
     }
 )
 
@@ -424,7 +441,8 @@ def redact_match(text: str, start: int, end: int) -> tuple[str, int, int, list[S
 
 
 _KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+"""A private key's END marker (the matcher keeps a long line up to it, so the body before it is masked)."""
 _KEY_BODY = re.compile(r"^\s*[A-Za-z0-9+/]+={0,2}\s*$")
 
 
@@ -441,17 +459,17 @@ def redact_lines(lines: Sequence[str]) -> list[str]:
     key = mask("private-key")
     for line in lines:
         if inside:
-            if _KEY_END.search(line):
+            if KEY_END.search(line):
                 inside = False
             out.append(key)
             continue
-        if _KEY_END.search(line):
+        if KEY_END.search(line):
             back = len(out) - 1
             while back >= 0 and out[back] != key and _KEY_BODY.match(out[back]):
                 out[back] = key
                 back -= 1
         redacted = redact_text(line)
-        if _KEY_BEGIN.search(line) and not _KEY_END.search(line):
+        if _KEY_BEGIN.search(line) and not KEY_END.search(line):
             inside = True
         out.append(redacted)
     return out
@@ -505,6 +523,7 @@ def redact_finding(finding: Finding, build: Build | None = None) -> Finding:
         finding,
         evidence=tuple(_redact_evidence(e) for e in finding.evidence),
         captures=redact_values(finding.captures),
+        role_reason=redact_text(finding.role_reason),
         summary=_swap(finding.summary, swaps),
         remediation=_swap(finding.remediation, swaps),
     )
@@ -516,7 +535,11 @@ def redact_located(findings: Iterable[Finding], rule_ids: Iterable[str]) -> list
     known = set(rule_ids)
     out = []
     for finding in findings:
-        finding = dataclasses.replace(finding, evidence=tuple(_redact_evidence(e) for e in finding.evidence))
+        finding = dataclasses.replace(
+            finding,
+            evidence=tuple(_redact_evidence(e) for e in finding.evidence),
+            role_reason=redact_text(finding.role_reason),  # it quotes the failed command
+        )
         if finding.rule_id not in known:
             finding = dataclasses.replace(
                 finding,

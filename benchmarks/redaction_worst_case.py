@@ -37,6 +37,10 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "token words": lambda n: "token " * (n // 6),
     "hex": lambda n: "0123456789abcdef" * (n // 16),
     "Authorization: Bearer and words": lambda n: "Authorization: Bearer " + "a " * (n // 2),
+    "docker words": lambda n: " ".join(f"docker-{i}" for i in range(n // 10)),
+    "image names": lambda n: " ".join(f"docker.io/library/img{i}:latest" for i in range(n // 30)),
+    "URLs after curl": lambda n: "curl " + "https://a.example.com/x " * (n // 24),
+    "mysql words": lambda n: "mysql " * (n // 6),
 }
 
 SECTION = "## Redaction worst case"

@@ -271,6 +271,25 @@ def test_a_binary_file_is_refused(tmp_path: Path) -> None:
     assert "a NUL byte at offset 5" in Run(["diagnose", "--log-file", str(packed)]).err
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_log_is_read_as_text(tmp_path: Path, codec: str) -> None:
+    """Windows PowerShell 5.1's ``>`` writes UTF-16 (with a byte order mark); without one it is
+    known by a NUL beside every ASCII character. It is diagnosed as its UTF-8 twin, not refused."""
+    text = "\n".join([
+        "[Container] 2024/01/01 10:00:00.123456 Running command docker pull node:20 ✓",
+        "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating",
+        "[Container] 2024/01/01 10:00:01.123456 Command did not exit successfully docker pull node:20 exit status 1",
+        "[Container] 2024/01/01 10:00:01.123456 Phase complete: PRE_BUILD State: FAILED",
+    ]) + "\n"  # fmt: skip
+    plain, wide = tmp_path / "plain.log", tmp_path / "wide.log"
+    plain.write_text(text, encoding="utf-8")
+    wide.write_bytes(text.encode(codec))
+    report = json.loads(Run(["diagnose", "--log-file", str(wide), "--format", "json"]).out)
+    twin = json.loads(Run(["diagnose", "--log-file", str(plain), "--format", "json"]).out)
+    assert report["root_cause"] == "docker-hub-rate-limit"
+    assert report["findings"] == twin["findings"]
+
+
 def test_invalid_build_id_exits_2_before_any_aws_call() -> None:
     run = Run(["diagnose", "--build-id", "not a build id", "--region", "us-east-1"])
     assert run.code == 2

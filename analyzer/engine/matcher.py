@@ -17,7 +17,7 @@ from typing import Any
 
 
 from analyzer.engine.lines import PHASE_CONTEXT_LINE, PHASE_OUTCOME, Line, LineKind
-from analyzer.redact import MASK_RE, find_secrets, mask, redact_lines, redact_match, redact_span, redact_text
+from analyzer.redact import KEY_END, MASK_RE, find_secrets, mask, redact_lines, redact_match, redact_span, redact_text
 from analyzer.models import (
     ContextLine,
     Evidence,
@@ -195,7 +195,8 @@ class Matcher:
         hit.keep = state.take_slot(self.options.max_evidence)
         if hit.keep and self.options.context_lines:
             hit.before = tuple(
-                _context(prev, self._context_chars) for prev in list(self._recent)[-self.options.context_lines :]
+                _context(prev, self._context_chars, self.options.redact)
+                for prev in list(self._recent)[-self.options.context_lines :]
             )
         hit.wait = max(
             [self.options.context_lines if hit.keep else 0]
@@ -285,7 +286,7 @@ class Matcher:
             assert hit.line is not None
             distance = line.number - hit.line.number
             if hit.keep and distance <= self.options.context_lines:
-                hit.after.append(_context(line, self._context_chars))
+                hit.after.append(_context(line, self._context_chars, self.options.redact))
             for exclusion in state.rule.exclusions:
                 if distance <= exclusion.window and self._excluded(state, exclusion, line.text):
                     hit.vetoed = True
@@ -394,7 +395,7 @@ class Matcher:
             window = limit + _SECRET_MARGIN
             if len(segment) > 2 * window + (end - start):
                 left = max(0, start - window)
-                right = min(len(segment), end + window)
+                right = _past_key_end(segment, min(len(segment), end + window))
                 segment, start, end = segment[left:right], start - left, end - left
             run = redact_lines([c.text for c in before] + [segment] + [c.text for c in after])
             if run[len(before)] != segment:
@@ -432,8 +433,18 @@ _SECRET_MARGIN = 1024
 """Characters kept past the display limit of a context line until it is redacted."""
 
 
-def _context(line: Line, limit: int) -> ContextLine:
+def _context(line: Line, limit: int, redacting: bool) -> ContextLine:
+    if redacting and len(line.text) > limit:
+        limit = _past_key_end(line.text, limit)
     return ContextLine(line.number, _cut(line.text, limit))
+
+
+def _past_key_end(text: str, keep: int) -> int:
+    """Where to cut ``text`` (to be redacted) near ``keep``: past a private key's END marker that
+    the cut would drop, so the key's body before it (a key echoed on one line) keeps the shape
+    redaction knows; a long key outlasts any fixed margin."""
+    found = KEY_END.search(text, max(0, keep - 64))
+    return max(keep, found.end()) if found else keep
 
 
 def _cut(text: str, limit: int) -> str:

@@ -191,6 +191,26 @@ def test_redaction_never_rewrites_a_rules_own_advice() -> None:
         ("spring.datasource.password=hunter2222", "spring.datasource.password=[REDACTED:password]"),
         ("--my-app_TOKEN: abc123xyz", "--my-app_TOKEN: [REDACTED:password]"),
         ("x_-TOKEN: abc123xyz", "x_-TOKEN: [REDACTED:password]"),
+        # PowerShell (Windows images)
+        ("$env:NUGET_PASSWORD = 'Pl41nTextPw'", "$env:NUGET_PASSWORD = [REDACTED:password]"),
+        ('[Environment]::SetEnvironmentVariable("DB_PASSWORD", "EnvPw9876")',
+         '[Environment]::SetEnvironmentVariable("DB_PASSWORD", [REDACTED:password])'),
+        ("nuget push x.nupkg -ApiKey oy2kq7abcdef -Source nuget.org", "nuget push x.nupkg -ApiKey [REDACTED:password] -Source nuget.org"),
+        ("$pw = ConvertTo-SecureString 'P@ssw0rd123' -AsPlainText -Force",
+         "$pw = ConvertTo-SecureString [REDACTED:password] -AsPlainText -Force"),
+        ("New-Thing -Password $secure -Token (Get-Token)", "New-Thing -Password $secure -Token (Get-Token)"),
+        # a tool's -p after another tool word on the line
+        ("docker run x && docker login -u me -p s3cretPw", "docker run x && docker login -u me -p [REDACTED:password]"),
+        ("az login --service-principal -u 1234 -p Azur3Secr3t! --tenant t",
+         "az login --service-principal -u 1234 -p [REDACTED:password] --tenant t"),
+        ("curl https://x.example.com -u user:pa55 -o f", "curl https://x.example.com -u user:[REDACTED:basic-auth] -o f"),
+        # not secrets: a Secrets Manager ARN, the host after a token, a 72-character path
+        ("Secret: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf",
+         "Secret: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"),
+        ("git clone https://x-access-token:ghs_abcdefghijklmnop1234@github.com/o/r.git",
+         "git clone https://x-access-token:[REDACTED:authorization]@github.com/o/r.git"),
+        ("Tests/AuthenticationTokenValidationTests/Abcdefghijklmnopqrstuvw/OK12xx",
+         "Tests/AuthenticationTokenValidationTests/Abcdefghijklmnopqrstuvw/OK12xx"),
     ],
 )
 def test_patterns_that_start_only_where_a_run_starts_still_mask(line: str, expected: str) -> None:
@@ -208,9 +228,53 @@ def test_patterns_that_start_only_where_a_run_starts_still_mask(line: str, expec
         "https://" + "a." * 15000,
         "-" * 30000,
         "a." * 15000 + "PASSWORD",
+        " ".join(f"docker-{i}" for i in range(3000)),
+        "curl " + "https://a.example.com/x " * 1200,
     ],
 )
 def test_a_long_line_of_a_patterns_own_characters_is_not_taken_for_a_secret(line: str) -> None:
     """Lines that made a pattern backtrack from every start (see benchmarks/redaction_worst_case.py
     for their cost) hold no secret and come back unchanged."""
     assert redact_text(line) == line
+
+
+def _log_file(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "build.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_the_failed_command_named_in_a_findings_role_is_redacted(tmp_path: Path, output_format: str) -> None:
+    """The ranking names the first command that failed in each role's reason: a password in
+    that command is masked like the evidence's."""
+    log = _log_file(tmp_path, [
+        "[Container] 2024/01/01 10:00:00.123456 Entering phase BUILD",
+        "[Container] 2024/01/01 10:00:00.123456 Running command git clone https://u:pass1234@host.example.com/a.git",
+        "fatal: Authentication failed for 'https://host.example.com/a.git/'",
+        "[Container] 2024/01/01 10:00:01.123456 Command did not exit successfully git clone "
+        "https://u:pass1234@host.example.com/a.git exit status 128",
+        "[Container] 2024/01/01 10:00:01.123456 Phase complete: BUILD State: FAILED",
+    ])  # fmt: skip
+    report = _run("diagnose", "--log-file", str(log), "--format", output_format)
+    assert "pass1234" not in report
+    if output_format == "json":
+        reasons = [f["role_reason"] for f in json.loads(report)["findings"]]
+        assert any(f"u:{mask('url-credentials')}@host" in reason for reason in reasons), reasons
+
+
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_a_private_key_echoed_on_one_long_context_line_is_masked(tmp_path: Path, output_format: str) -> None:
+    """A key's body longer than a context line's cut, with its END marker past the cut, is still
+    a key: the line is kept up to the marker until it is redacted."""
+    body = " ".join(["MIIEowIBAAKCAQEAtXb1vW8vQ2bq9n0J8Y2c3k9sL0pQ7rT1uV3wX5yZ7aB9cD1eF3g"] * 40)
+    log = _log_file(tmp_path, [
+        "[Container] 2024/01/01 10:00:00.123456 Entering phase BUILD",
+        "[Container] 2024/01/01 10:00:00.123456 Running command ./deploy.sh",
+        body + " -----END RSA PRIVATE KEY-----",
+        "Error: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating",
+        "[Container] 2024/01/01 10:00:01.123456 Command did not exit successfully ./deploy.sh exit status 1",
+        "[Container] 2024/01/01 10:00:01.123456 Phase complete: BUILD State: FAILED",
+    ])  # fmt: skip
+    report = _run("diagnose", "--log-file", str(log), "--format", output_format)
+    assert "MIIEowIBAAKCAQEA" not in report
