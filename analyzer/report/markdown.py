@@ -114,7 +114,7 @@ def _links(view: DiagnosisView) -> list[str]:
 
 def _header(view: DiagnosisView, budget: _Budget) -> list[str]:
     build = view.build
-    title = view.root.title if view.root else "no known failure matched"
+    title = view.root.title if view.root else "the build succeeded" if view.passed else "no known failure matched"
     out = [f"### codebuild-doctor: {markdown_literal(budget.clip(title, 300))}", ""]
     if build is not None:
         facts = [f"Build {_code(view.build_id)}", build.status or "status unknown"]
@@ -158,10 +158,10 @@ def _root(view: FindingView, budget: _Budget) -> list[str]:
     return out
 
 
-def _others(findings: tuple[FindingView, ...], budget: _Budget) -> list[str]:
+def _others(findings: tuple[FindingView, ...], budget: _Budget, heading: str = "Also found") -> list[str]:
     if not findings:
         return []
-    out = ["**Also found**", ""]
+    out = [f"**{heading}**", ""]
     for view in findings[:_OTHERS]:
         finding = view.finding
         line = f" (line {finding.first_line})" if finding.first_line else ""
@@ -194,7 +194,9 @@ class MarkdownRenderer(Renderer):
     def render_diagnosis(self, view: DiagnosisView) -> str:
         budget = _Budget()
         out = _header(view, budget)
-        if view.root is None:
+        if view.passed:
+            out += _others(view.findings, budget, "Found (none of it failed the build)")
+        elif view.root is None:
             out += _unknown(view, budget)
         else:
             out += _root(view.root, budget)

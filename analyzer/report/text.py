@@ -106,7 +106,7 @@ class TextRenderer(Renderer):
         finding = view.finding
         role = getattr(finding, "role", None)
         role_name = str(getattr(role, "value", role)) if role is not None else ""
-        label = "ROOT CAUSE" if view.root else f"ALSO FOUND #{view.index}"
+        label = view.label.upper() + ("" if view.root else f" #{view.index + 1 if view.passed else view.index}")
         head = self._text(f"{label}: {view.title}", ROLE_STYLE.get(role_name, HEAD_STYLE) if role_name else HEAD_STYLE)
         head.append("  [")
         head.append(finding.severity.label.upper(), style=self._style(SEVERITY_STYLE[finding.severity]) or "")

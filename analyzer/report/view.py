@@ -355,11 +355,19 @@ class FindingView:
     """Its evidence window."""
     details: tuple[tuple[str, str], ...] = ()
     """Extra (label, value) facts shown under the finding's heading in the human formats."""
+    passed: bool = False
+    """Whether the build succeeded: then no finding is its root cause (none failed it)."""
 
     @property
     def root(self) -> bool:
-        """Whether this is the root cause (the first finding)."""
-        return self.index == 0
+        """Whether this is the root cause (the first finding of a build that did not succeed)."""
+        return self.index == 0 and not self.passed
+
+    @property
+    def label(self) -> str:
+        """What the finding is to the build, as a heading says it: ``Root cause``, ``Also found``,
+        or ``Found`` in a build that succeeded."""
+        return "Root cause" if self.root else "Found" if self.passed else "Also found"
 
     @property
     def severity(self) -> str:
@@ -399,13 +407,13 @@ def role_text(finding: Finding) -> str:
     return f"{finding.role.value}: {finding.role_reason}" if finding.role_reason else finding.role.value
 
 
-def finding_view(finding: Finding, index: int, recurred: int | None = None) -> FindingView:
+def finding_view(finding: Finding, index: int, recurred: int | None = None, passed: bool = False) -> FindingView:
     """The view of one finding (its excerpt built here, once); ``recurred``: builds of a scan it fired on."""
     details: tuple[tuple[str, str], ...] = ((ROLE_LABEL, role_text(finding)),) if finding.role_reason else ()
     note = transient_note(finding, recurred)
     if note:
         details += ((TRANSIENT, note),)
-    return FindingView(finding, index, excerpt(finding.evidence, finding.count), details)
+    return FindingView(finding, index, excerpt(finding.evidence, finding.count), details, passed)
 
 
 @dataclass(frozen=True)
@@ -444,9 +452,16 @@ class DiagnosisView:
         return (self.build.status if self.build else None) or "UNKNOWN"
 
     @property
+    def passed(self) -> bool:
+        """Whether the build succeeded (the engine's note says so): its findings did not fail it."""
+        from analyzer.engine import SUCCEEDED_NOTE
+
+        return SUCCEEDED_NOTE in self.diagnosis.notes
+
+    @property
     def root(self) -> FindingView | None:
-        """The root cause, when a rule explained the failure."""
-        return self.findings[0] if self.findings else None
+        """The root cause, when a rule explained the failure (none in a build that succeeded)."""
+        return self.findings[0] if self.findings and not self.passed else None
 
     @property
     def cause(self) -> str:
@@ -458,7 +473,9 @@ class DiagnosisView:
     @property
     def title(self) -> str:
         """The root cause's title, or a sentence saying there is none."""
-        return self.root.title if self.root else "No rule explained this failure"
+        if self.root:
+            return self.root.title
+        return "The build succeeded" if self.passed else "No rule explained this failure"
 
     @property
     def severity(self) -> str:
@@ -513,7 +530,10 @@ def diagnosis_view(diagnosis: Diagnosis, index: int = 0, recurrences: Mapping[st
         import dataclasses
 
         diagnosis = dataclasses.replace(diagnosis, build=escaped_build(diagnosis.build))
-    findings = tuple(finding_view(f, i, counts.get(f.rule_id)) for i, f in enumerate(diagnosis.findings))
+    from analyzer.engine import SUCCEEDED_NOTE
+
+    passed = SUCCEEDED_NOTE in diagnosis.notes
+    findings = tuple(finding_view(f, i, counts.get(f.rule_id), passed) for i, f in enumerate(diagnosis.findings))
     return DiagnosisView(diagnosis, findings, anchor=f"build-{index}")
 
 

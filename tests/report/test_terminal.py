@@ -145,3 +145,26 @@ def test_terminal_options_width() -> None:
     assert terminal_options(io.StringIO(), environ={"COLUMNS": "72"}).width == 72
     assert terminal_options(_Tty(), "report.txt", environ={"FORCE_COLOR": "1"}).color is False  # a file: never
     assert terminal_options(_Tty(), environ={}, wide=True).wide is True
+
+
+def test_a_build_that_succeeded_has_no_root_cause_in_any_human_format(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A finding in a build that succeeded did not fail it: it is 'found', never the 'root cause'."""
+    log = tmp_path / "passed.log"
+    log.write_text("\n".join([
+        "[Container] 2024/01/01 10:00:00.123456 Entering phase BUILD",
+        "[Container] 2024/01/01 10:00:00.123456 Running command git clone https://github.com/foo/bar.git deps",
+        "error: unable to create file docs/aaaa/bbbb.md: Filename too long",
+        "[Container] 2024/01/01 10:00:01.123456 Running command dotnet build",
+        "Build succeeded.",
+        "[Container] 2024/01/01 10:00:02.123456 Phase complete: BUILD State: SUCCEEDED",
+        "[Container] 2024/01/01 10:00:02.123456 Phase context status code:  Message: ",
+    ]) + "\n", encoding="utf-8")  # fmt: skip
+    text = _run(["diagnose", "--log-file", str(log), "--format", "text"])
+    assert "ROOT CAUSE" not in text
+    assert "FOUND #1: A path is longer than Windows allows" in text
+    md = _run(["diagnose", "--log-file", str(log), "--format", "markdown"])
+    assert md.startswith("### codebuild-doctor: the build succeeded\n")
+    assert "**Root cause**" not in md and "**Found (none of it failed the build)**" in md
+    html = _run(["diagnose", "--log-file", str(log), "--format", "html"])
+    assert "<h1>The build succeeded</h1>" in html
+    assert "Root cause:" not in html and "<h3>Found: A path is longer" in html
