@@ -60,10 +60,13 @@ _PW_NAME = (
 """A variable name that holds a secret: ``PGPASSWORD``, ``MYSQL_PWD``, ``SECRET_KEY``, ``API_TOKEN``.
 (Not ``PWD``, the working directory, nor ``BYPASS``.)"""
 
-def _after_tool(tools: str, rest: str) -> str:
+def _after_tool(tools: str, rest: str, *, subcommand: str = "") -> str:
     """A pattern for ``rest`` (an option and its secret) later on the line of one of ``tools``
-    (a command word), scanning from each tool word only to the next one: linear on a long line."""
-    return rf"\b(?:{tools})\b(?:(?!\b(?:{tools})\b)[^\n])*?{rest}"
+    (a command word), after ``subcommand`` if one is given, scanning from each tool word only to
+    the next one: linear on a long line."""
+    until_next = rf"(?:(?!\b(?:{tools})\b)[^\n])*?"
+    middle = rf"\b{subcommand}\b{until_next}" if subcommand else ""
+    return rf"\b(?:{tools})\b{until_next}{middle}{rest}"
 
 
 SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
@@ -122,7 +125,9 @@ SHELL_PATTERNS: tuple[tuple[str, str, int], ...] = (
     ("password", r"(?<![\w-])--(?:password|passwd|token|api-key|apikey|secret|auth-token|access-token|client-secret)(?:=|\s+)(?!-)(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')", re.I),
     # (Each tool word's scan for its -p stops at the next tool word: from every one to the
     # end of a long line of them it was quadratic.)
-    ("password", _after_tool("docker|podman|helm|oras|twine|buildah|skopeo|nerdctl|finch|az", r"\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)"), 0),
+    # Only after ``login``: ``docker run -p 8080:80`` publishes a port.
+    ("password", _after_tool("docker|podman|helm|oras|buildah|skopeo|nerdctl|finch|az", r"\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)", subcommand="login"), 0),
+    ("password", _after_tool("twine", r"\s-p(?:=|\s+)(?!-)(?P<secret>[^\s\"']+)"), 0),
     # mysql -pSECRET, mysqldump -p'x', mariadb --password=... (the value sticks to -p).
     ("password", _after_tool("mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlsh", r"\s-p(?P<secret>[^\s\"']+|\"[^\"\n]*\"|'[^'\n]*')"), 0),
     # curl -u user:pass, curl --user user:pass, wget --http-password etc.

@@ -51,10 +51,12 @@ def _slowest(line: str) -> tuple[float, str]:
 
     worst, name = 0.0, ""
     for pattern in catalogue():
-        started = time.perf_counter()
-        for _ in pattern.regex.finditer(line):
-            pass
-        took = time.perf_counter() - started
+        took = float("inf")
+        for _ in range(3):  # the least of three: one run on a busy machine is noise
+            started = time.perf_counter()
+            for _ in pattern.regex.finditer(line):
+                pass
+            took = min(took, time.perf_counter() - started)
         if took > worst:
             worst, name = took, f"{pattern.kind}: {pattern.regex.pattern[:48]}"
     return worst, name

@@ -10,7 +10,6 @@ parses and retries it like any throttle; ``AWS_MAX_ATTEMPTS=2`` keeps that to on
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from awshelp import diagnose, failed_record
@@ -38,13 +37,10 @@ def test_throttled_get_log_events_exits_3_after_retries(
     monkeypatch.setattr(LogsResponse, "get_log_events", _always_throttled)
     aws_env.clear()
 
-    started = time.monotonic()
     run = diagnose(build_id)
-    elapsed = time.monotonic() - started
 
     assert run.status == 3
     assert aws_env.operations() == ["BatchGetBuilds", "GetLogEvents", "GetLogEvents"]  # 2 HTTP attempts
-    assert elapsed < 5
     stream = f"/aws/codebuild/busy-account/{uuid}"
     assert run.stderr == (
         f"codebuild-doctor: error: AWS kept throttling logs:GetLogEvents for log stream {stream} "

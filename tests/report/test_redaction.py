@@ -204,7 +204,9 @@ def test_redaction_never_rewrites_a_rules_own_advice() -> None:
         ("az login --service-principal -u 1234 -p Azur3Secr3t! --tenant t",
          "az login --service-principal -u 1234 -p [REDACTED:password] --tenant t"),
         ("curl https://x.example.com -u user:pa55 -o f", "curl https://x.example.com -u user:[REDACTED:basic-auth] -o f"),
-        # not secrets: a Secrets Manager ARN, the host after a token, a 72-character path
+        # not secrets: a published port, a Secrets Manager ARN, the host after a token, a 72-character path
+        ("docker run -p 8091-8094:8091-8094 -p 5432:5432 couchbase", "docker run -p 8091-8094:8091-8094 -p 5432:5432 couchbase"),
+        ("twine upload -u __token__ -p pypi-secretvalue dist/*", "twine upload -u __token__ -p [REDACTED:password] dist/*"),
         ("Secret: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf",
          "Secret: arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"),
         ("git clone https://x-access-token:ghs_abcdefghijklmnop1234@github.com/o/r.git",
@@ -229,6 +231,7 @@ def test_patterns_that_start_only_where_a_run_starts_still_mask(line: str, expec
         "-" * 30000,
         "a." * 15000 + "PASSWORD",
         " ".join(f"docker-{i}" for i in range(3000)),
+        "docker login " * 3000,
         "curl " + "https://a.example.com/x " * 1200,
     ],
 )
