@@ -150,6 +150,7 @@ def fixture_check() -> tuple[int, list[str]]:
 def summarise(results: list[tuple[Label, dict]]) -> dict:
     """The figures: located share, mean precision, rule share, per language."""
     per_language: dict[str, list[tuple[bool, float | None]]] = defaultdict(list)
+    per_repo: dict[str, list[tuple[bool, float | None]]] = defaultdict(list)
     located = 0
     precisions: list[float] = []
     fired = 0
@@ -166,6 +167,7 @@ def summarise(results: list[tuple[Label, dict]]) -> dict:
         if top.get("rule_id") and top.get("role", "cause") == "cause" and "locator" not in (top.get("tags") or []):
             fired += 1
         per_language[label.language].append((hit, precision))
+        per_repo[label.repo].append((hit, precision))
     n = len(results)
     return {
         "logs": n,
@@ -174,17 +176,26 @@ def summarise(results: list[tuple[Label, dict]]) -> dict:
         "precision": sum(precisions) / len(precisions) if precisions else 0.0,
         "specific_rule_top": fired,
         "errors": errors,
-        "languages": {
-            language: {
-                "logs": len(rows),
-                "located": sum(1 for hit, _ in rows if hit),
-                "precision": (
-                    sum(p for _, p in rows if p is not None) / max(1, sum(1 for _, p in rows if p is not None))
-                ),
-            }
-            for language, rows in sorted(per_language.items())
-        },
+        "languages": {language: _figures(rows) for language, rows in sorted(per_language.items())},
+        "halves": _halves(per_repo),
     }
+
+
+def _figures(rows: list[tuple[bool, float | None]]) -> dict:
+    shown = [p for _, p in rows if p is not None]
+    return {"logs": len(rows), "located": sum(1 for hit, _ in rows if hit), "precision": sum(shown) / max(1, len(shown))}
+
+
+def _halves(per_repo: dict[str, list[tuple[bool, float | None]]]) -> list[dict]:
+    """The repositories in two halves by name (case ignored), with each half's figures: a
+    heuristic that works on one half only (because its logs motivated it) shows as a gap."""
+    repos = sorted(per_repo, key=str.lower)
+    middle = len(repos) // 2
+    return [
+        {"first": part[0], "last": part[-1], "repos": len(part), **_figures([row for repo in part for row in per_repo[repo]])}
+        for part in (repos[:middle], repos[middle:])
+        if part
+    ]
 
 
 def _commit() -> str:
@@ -206,6 +217,11 @@ def render(figures: dict, took: float, fixtures: tuple[int, list[str]] | None) -
         f"- Top finding a specific rule's cause: {figures['specific_rule_top']} logs",
         f"- Logs the CLI could not diagnose: {figures['errors']}",
     ]
+    for half in figures["halves"]:
+        lines.append(
+            f"- Repositories {half['first']} .. {half['last']} ({half['repos']}): {half['located']} of {half['logs']} "
+            f"located ({half['located'] / max(1, half['logs']):.1%}), precision {half['precision']:.2f}"
+        )
     if fixtures is not None:
         checked, misses = fixtures
         lines.append(f"- Fixture cases keeping their expected root cause: {checked - len(misses)} of {checked}")
@@ -265,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
             "command's last 50,000 lines (`FAILURE_WINDOW`), decoding only the lines that may matter\n"
             "(a test suite's first failure may sit 20,000 lines above the runner's exit); most of what\n"
             "it misses here are labels that name a later failure than the build's first.\n\n"
+            "Generalisation: the 40 repositories are also split in two halves by name (a rule or pattern\n"
+            "tuned to one half's logs shows as a gap). The dev half has 10-20 logs per repository, so a\n"
+            "repository's logs count as one kind, not ten: in the audit at `7a60c0d` (each pattern of the\n"
+            "locator left out in turn), 42 of the 345 located logs were located only through a pattern no\n"
+            "other repository's logs use (minitest, Pester, testthat, TAP, prove, Erlang Common Test,\n"
+            "QUnit, npm-run-all, xcodebuild): 303 of 398 (76.1%; halves 79.8% and 72.5%) is the figure to\n"
+            "expect on repositories whose tools the locator was never shown. `tests/engine/test_locator_ecosystems.py`\n"
+            "adds kinds of ecosystems this half lacks, from public failed logs.\n\n"
         )
         path.write_text(head + text, encoding="utf-8")
     return 0

@@ -38,3 +38,13 @@ def rule_findings(diagnosis):  # type: ignore[no-untyped-def]
     from analyzer.engine.ranking import LOCATOR_TAG
 
     return tuple(f for f in diagnosis.findings if LOCATOR_TAG not in f.tags)
+
+
+def locator_kind(text: str) -> str:
+    """What the failure locator takes one log line for (a key of its ``WEIGHTS``, ``summary``,
+    ``wrapper``, ``boilerplate``... or ``other``), as it reads the line in a log."""
+    from analyzer.engine.lines import iter_lines
+    from analyzer.engine.locator import _text, _triggered, classify
+
+    line = next(iter_lines([text.encode()]))
+    return classify(_text(line)) if _triggered(_text(line)) else "other"

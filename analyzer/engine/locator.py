@@ -56,9 +56,11 @@ TEST_HEADER = regex.compile(
       | \s*\S.*(?:<<<\ (?:FAILURE|ERROR)!|\*\*\*\ FAILED\ \*\*\*|\[FAIL\])   # Surefire, ScalaTest, xUnit
       | \s*\S.*\S\s+(?:FAILED|FAIL|ERROR)\s*$                  # Gradle, karma and table reporters: "name  FAILED"
       | .*\bDubious,\ test\ returned                        # prove (TAP harness)
+      | \s*\#\s+Failed\ test\b                                # Perl Test::More: "#   Failed test 'name'" (its "#   at t/x.t line 12." under it)
       | \d+/\d+\ Test\s+\#\d+:\ .*\*\*\*(?:Failed|Exception|Timeout|Not\ Run)   # CTest: "2/2 Test #2: name ....***Failed"
       | (?:.*:\ )?(?:Test\ Failed|Error\ During\ Test)(?:\ at\ \S+:\d+)?\s*$   # Julia's Test: "name: Test Failed at file.jl:12"
       | Test\ \S+\ condition:$                                # Emacs ERT: the failed test's condition
+      | \s*(?:Failed|X)\s+[\w.`<>,+]+(?:\(.*\))?(?:\ \[[\d.,]+\ ?m?s\])?\s*$   # dotnet test (vstest): "Failed   Ns.Class.Test", "  X Test [134ms]"
       | \s*(?:──\ )?\d+\.\ (?:Failure|Error):\ \S             # R testthat: "── 1. Failure: name (@test-x.R#12)"
       | \s*──\ (?:Failure|Error)\ \(\S+:\d+                  # testthat 3: "── Failure (test-x.R:12:3): name"
       | (?:FAIL|ERROR)\ in\ \(\S+\)                          # clojure.test: "FAIL in (test-adder) (core_test.clj:7)"
@@ -89,6 +91,7 @@ DIAGNOSTIC = regex.compile(
       | npm\ (?:ERR!|error)\ \S                                           # npm's own errors (wrappers are caught first)
       | make(?:\[\d+\])?:\ \*\*\*\ \S                                 # make: *** No rule to make target
       | CMake\ Error
+      | (?:PHP\ )?(?:Parse|Fatal|Catchable\ fatal)\ error:\ \ ?\S              # PHP: "PHP Parse error:  syntax error, unexpected ..."
       | thread\ '.*'\ panicked\ at                          # Rust (under cargo test's "---- x stdout ----" header)
       | Error\ in\ \S.*\ :(?:\ |$)                               # R: "Error in f(x) : object 'y' not found"
       | !\ \S                                               # TeX: "! Undefined control sequence.", "! LaTeX Error: ..."
@@ -100,6 +103,7 @@ DIAGNOSTIC = regex.compile(
       | ❌\ +\S                                                            # xcpretty's error mark
       | =ERROR\ REPORT=                                                    # Erlang
       | \S+:\d+:\d+:\ \S                                                   # file:line:col: message (linters)
+      | \S+\.\w+:\d+:\d+:\s*$                                               # the place alone, the message indented under it (GHC 7, hspec)
       | \d+:\d+\ +error\ +\S                                                # ESLint's stylish: "  3:8  error  'x' is defined..."
       | \S+\.\w+:\ ?\d+(?::\d+)?:?\ \S                                      # file.ext:line: message, file.md: 29: MD012
       | .*\b(?:undefined\ reference\ to|command\ not\ found|No\ such\ file\ or\ directory|Segmentation\ fault|Killed)\b
@@ -282,6 +286,9 @@ WRAPPER = regex.compile(
       | ERROR:\ .*\bfailed\ while\ processing\b
       | The\ following\ build\ commands\ failed:                 # xcodebuild's list of failed steps
       | Errors\ while\ running\ CTest
+      | Errors\ parsing\ \S                                     # php -l
+      | cabal:\ Error:\ some\ packages\ failed\ to\ install | \S+\ failed\ during\ the\ \w+\ (?:phase|step)\.   # cabal-install
+      | --\ \ While\ building\ | Process\ exited\ with\ code:\ ExitFailure   # stack
       | ERROR:\ Package\ \S+\ errored\ during\ testing           # Julia's Pkg.test
       | ERROR:\ InvocationError\b | ERROR:\s+\S+:\ commands\ failed   # tox
       | Latexmk:\ Errors,\ so\ I\ did\ not | Collected\ error\ summary
@@ -312,13 +319,16 @@ SUMMARY = regex.compile(
       | (?:\d+\ (?:tests?\ )?(?:failed|failures?|errors?)|(?:failed|failures?|errors?):?\ \d+)[,;]?\ (?:and\ )?(?:\d+\ (?:tests?\ )?pass|pass(?:ed|ing)?:?\ \d+)   # "failed 7 and passed 1307 tests", "1 failed, 9 passed"
       | \d+%\ tests\ passed,\ \d+\ tests?\ failed | the\ following\ tests\ failed:   # CTest
       | (?:error:\ )?(?:loaderror:\ )*(?:some\ tests\ did\ not\ pass|there\ was\ an\ error\ during\ testing)   # Julia
-      | found\ \d+\ errors?\ in\ \d+\ (?:files?|modules?)        # mypy
+      | (?:>>\ )?(?:found\ )?\d+\ errors?\ in\ \d+\ (?:source\ )?(?:files?|modules?)   # mypy, JSHint under grunt
+      | \#\ looks\ like\ you\ failed\ \d+                        # Perl Test::More
+      | .*\bHTML-Proofer\ found\ \d+\ failures?                  # html-proofer
       | status:\ \d+\ (?:error|warning|note)                   # R CMD check
       | \*\*\*\ \d+\ failures?\ (?:is|are)\ detected            # Boost.Test
       | test\ suite\ '.*'\ failed\ at | executed\ \d+\ tests?,\ with\ \d+\ failures?   # XCTest
       | ran\ \d+\ tests?,\ \d+\ results?\ as\ expected | \d+\ unexpected\ results?:   # ERT
       | \[\ +FAILED\ +\]\ \d+\ tests?,\ listed\ below          # GoogleTest
       | test\ summary:\ +\|                                   # Julia's table: "Test Summary: | Pass  Fail  Total"
+      | test\ run\ failed\.?$ | total\ tests:\ \d+                 # dotnet test (vstest)
       | \#\ fail\ 
       | (?:result|status):\ fail
       | \[\ ?ok:\ \d+                                         # testthat: "[ OK: 41 | SKIPPED: 0 | FAILED: 1 ]"
@@ -370,6 +380,16 @@ SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
 
 TAP_YAML = regex.compile(r"^\s+---\s*$")
 """The start of a TAP 13 YAML diagnostic block (``  ---``), right under ``not ok N``."""
+
+TAP_COMMENT_BELOW = regex.compile(r"^(?:not ok \d+|\s*#\s+Failed test\b)")
+"""A failed TAP test, whose ``# ...`` comment lines under it say why (``#   at t/x.t line 12.``,
+``#          got: '1'``, bats' ``# (in test file x.bats, line 9)``)."""
+
+UNITTEST_HEADER = regex.compile(r"^(?:FAIL|ERROR): [\w.]+(?: \([\w.]+\))?\s*$")
+"""unittest's (and nose's, Django's) report header: a rule of dashes and the test's traceback follow."""
+
+RULE = regex.compile(r"^-{10,}\s*$")
+"""A rule of dashes under a report's header."""
 
 CODE_BELOW = regex.compile(r"^In \S+ line \d+:$")
 """A linter's place whose next line quotes the source, whatever it reads like (ShellCheck's
@@ -602,9 +622,16 @@ def locate(
         signal = "last-output"
     if texts[anchor].startswith("Traceback (most recent call last)"):
         # Python prints the exception last: the header and the exception line are the block.
-        for number in lines.after(anchor, TRACEBACK_LINES):
-            if texts[number][:1] not in (" ", "\t", "") and not texts[number].startswith("Traceback"):
-                return Located(tuple(window.lines_at([anchor, number])), signal)
+        exception = _exception_line(lines, anchor)
+        if exception is not None:
+            return Located(tuple(window.lines_at([anchor, exception])), signal)
+    if UNITTEST_HEADER.match(texts[anchor]):
+        # unittest's report: the header, a rule, the test's traceback; its last line says why.
+        below = [n for n in lines.after(anchor, 2) if texts[n].strip()]
+        if below and RULE.match(texts[below[0]]) and len(below) > 1 and texts[below[1]].startswith("Traceback"):
+            exception = _exception_line(lines, below[1])
+            if exception is not None:
+                return Located(tuple(window.lines_at([anchor, exception])), signal)
     if BARE_HEADER.match(texts[anchor]):
         anchor = _reason_under(lines, anchor)
     block = [anchor]
@@ -621,6 +648,9 @@ def locate(
             continue
         if number == anchor + 1 and TAP_YAML.match(text) and texts[anchor].startswith("not ok"):
             continue  # TAP 13's diagnostics under a failed test (tape, node-tap): the block goes on into them
+        if text.lstrip().startswith("#") and TAP_COMMENT_BELOW.match(texts[anchor]) and kind not in ("summary", "wrapper"):
+            block.append(number)  # TAP's comment diagnostics under a failed test (Test::More, bats)
+            continue
         if number == anchor + 1 and CODE_BELOW.match(texts[anchor]):
             block.append(number)  # the source line a linter quotes under its place (ShellCheck)
             continue
@@ -637,6 +667,15 @@ def locate(
             continue
         break
     return Located(tuple(window.lines_at(block)), "error-words" if signal == "numbered" else signal)
+
+
+def _exception_line(lines: _Span, traceback: int) -> int | None:
+    """The exception line that ends the Python traceback whose header is line ``traceback``."""
+    for number in lines.after(traceback, TRACEBACK_LINES):
+        text = lines.texts[number]
+        if text[:1] not in (" ", "\t", "") and not text.startswith("Traceback"):
+            return number
+    return None
 
 
 def _reason_under(lines: _Span, header: int) -> int:

@@ -10,9 +10,8 @@ why, not the runner's summary, a wrapper that reports another tool's failure, or
 from __future__ import annotations
 
 from analyzer.engine import diagnose
-from analyzer.engine.lines import iter_lines
-from analyzer.engine.locator import _text, _triggered, classify
 from analyzer.rules import load_rules
+from tests.helpers import locator_kind as _kind
 
 RULES = load_rules().rules
 
@@ -28,10 +27,6 @@ def _shown(data: bytes) -> list[int]:
     assert top.rule_id == "unrecognised-failure"
     return [e.line_number for e in top.evidence]
 
-
-def _kind(text: str) -> str:
-    line = next(iter_lines([text.encode()]))
-    return classify(_text(line)) if _triggered(_text(line)) else "other"
 
 
 def test_ctest_shows_the_failed_test_not_its_closing_lines() -> None:
@@ -258,3 +253,142 @@ def test_a_count_of_failed_and_passed_tests_is_a_summary_whatever_the_runner() -
     assert _kind("Failed: 1, Passed: 9, Skipped: 0") == "summary"
     # A line that names a failure and a passing count elsewhere is not one.
     assert _kind("Failed to connect to db, passed 3 retries") != "summary"
+
+
+def test_ghc_7s_place_alone_with_the_message_under_it_is_the_block() -> None:
+    # https://github.com/IHaskell/IHaskell/issues/402 (a Travis build, GHC 7.8: the place on a
+    # line of its own, the message indented under it)
+    assert _kind("IHaskell/Display/Diagrams.hs:15:42:") == "diagnostic"
+    data = _travis(
+        "cabal install",
+        "[ 9 of 12] Compiling IHaskell.Display.Diagrams ( IHaskell/Display/Diagrams.hs, dist/build/IHaskell/Display/Diagrams.o )",  # 2
+        "",  # 3
+        "IHaskell/Display/Diagrams.hs:15:42:",  # 4
+        "    Not in scope: type constructor or class ‘V2’",  # 5
+        "    Perhaps you meant one of these:",  # 6
+        "      ‘P2’ (imported from Diagrams.Prelude),",  # 7
+        "IHaskell/Display/Diagrams.hs:34:25:",  # 8
+        "    Not in scope: ‘mkHeight’",  # 9
+    )
+    assert _shown(data)[:2] == [4, 5]
+
+
+def test_cabals_closing_lines_are_wrappers_of_ghcs_error() -> None:
+    # https://github.com/kazu-yamamoto/cab/issues/26 (cabal install, GHC 7.6)
+    assert _kind("cabal: Error: some packages failed to install:") == "wrapper"
+    assert _kind("cab-0.2.10 failed during the building phase. The exception was:") == "wrapper"
+    data = _travis(
+        "cabal install",
+        "[5 of 9] Compiling Distribution.Cab.VerDB ( Distribution/Cab/VerDB.hs, dist/build/Distribution/Cab/VerDB.o )",  # 2
+        "",  # 3
+        "Distribution/Cab/VerDB.hs:45:31: Not in scope: `sourceCmd'",  # 4
+        "cabal: Error: some packages failed to install:",  # 5
+        "cab-0.2.10 failed during the building phase. The exception was:",  # 6
+        "ExitFailure 1",  # 7
+    )
+    assert _shown(data) == [4]
+
+
+def test_dotnet_test_shows_the_failed_test_and_its_message_not_test_run_failed() -> None:
+    # https://github.com/microsoft/vstest/issues/285 (dotnet test's "Failed   Name" and "Error
+    # Message:"); the "  X Name [134ms]" form of https://github.com/nunit/nunit3-vs-adapter/issues/726
+    assert _kind("  X This_test_should_fail [134ms]") == "test-failure"
+    assert _kind("Test Run Failed.") == "summary"
+    data = _travis(
+        "dotnet test",
+        "Starting test execution, please wait...",  # 2
+        "Passed   SampleUnitTestProject.UnitTest1.PassingTest",  # 3
+        "Failed   SampleUnitTestProject.UnitTest1.FailingTest",  # 4
+        "Error Message:",  # 5
+        " Assert.AreEqual failed. Expected:<2>. Actual:<3>.",  # 6
+        "Stack Trace:",  # 7
+        "   at SampleUnitTestProject.UnitTest1.FailingTest() in /home/codito/tmp/samples/mstesttest/Tests.cs:line 29",  # 8
+        "Skipped  SampleUnitTestProject.UnitTest1.SkippingTest",  # 9
+        "Test Run Failed.",  # 10
+    )
+    top = diagnose(RULES, [data]).findings[0]
+    # dotnet-test-failures names the kind; its evidence is the failed test's report.
+    assert top.rule_id == "dotnet-test-failures"
+    assert [e.line_number for e in top.evidence] == [4, 5, 6]
+
+
+def test_perl_test_mores_failed_test_diagnostics_are_the_block() -> None:
+    # https://github.com/kan/coveralls-perl/issues/2 (a Travis log of prove: only Test::More's
+    # "#   Failed test" diagnostics, then prove's "Dubious")
+    assert _kind("# Looks like you failed 1 test of 3.") == "summary"
+    data = _travis(
+        "prove -lr t",
+        "t/01_basic.t .... 1/?     ",  # 2
+        "#   Failed test 'get_config local'",  # 3
+        "#   at t/01_basic.t line 31.",  # 4
+        "# Looks like you failed 1 test of 3.",  # 5
+        "t/01_basic.t .... Dubious, test returned 1 (wstat 256, 0x100)",  # 6
+        "Failed 1/3 subtests ",  # 7
+    )
+    assert _shown(data) == [3, 4]
+
+
+def test_a_failed_tap_test_goes_on_into_its_comment_diagnostics() -> None:
+    # https://github.com/forcedotcom/PerlKoans/issues/17 (Test::More under "not ok")
+    data = _travis(
+        "prove -v",
+        "ok 9 - on an undefined array, list context is empty",  # 2
+        "not ok 10 - on an undefined array, scalar context is 0",  # 3
+        "#   Failed test 'on an undefined array, scalar context is 0'",  # 4
+        "#   at 04_about_variables.pl.solved line 81.",  # 5
+        "#          got: '0'",  # 6
+        "#     expected: '__'",  # 7
+    )
+    assert _shown(data) == [3, 4, 5, 6]
+
+
+def test_php_parse_error_is_the_block_not_php_ls_closing_line() -> None:
+    # https://github.com/shannah/xataface/pull/15 (php -l over the tree); php -l's closing line as
+    # https://github.com/async-aws/aws/pull/146 shows it.
+    assert _kind("Errors parsing /data/oss/aws/src/S3/Result/ListObjectsV2Output.php.errored") == "wrapper"
+    data = _travis(
+        "find . -name '*.php' -exec php -l {} \\;",
+        "No syntax errors detected in ./actions/browse.php",  # 2
+        "PHP Parse error:  syntax error, unexpected ',' in ./actions/commit.php on line 93",  # 3
+        "Errors parsing ./actions/commit.php",  # 4
+        "No syntax errors detected in ./actions/copy.php",  # 5
+    )
+    assert _shown(data) == [3]
+
+
+def test_html_proofers_failures_are_shown_not_its_count() -> None:
+    # https://github.com/TECLIB/CFPropertyList/issues/45 (a Travis log of htmlproofer)
+    assert _kind("htmlproofer 3.7.2 | Error:  HTML-Proofer found 2 failures!") == "summary"
+    data = _travis(
+        "bundle exec htmlproofer ./_site",
+        "Ran on 12 files!",  # 2
+        "",  # 3
+        "",  # 4
+        "- ./_site/projects.html",  # 5
+        "  *  External link https://TECLIB.github.io/react-winjs failed: 404 No error",  # 6
+        "  *  External link https://teclib.github.io/CFPropertyList/apple-touch-icon.png failed: 404 No error",  # 7
+        "htmlproofer 3.7.2 | Error:  HTML-Proofer found 2 failures!",  # 8
+    )
+    assert _shown(data)[0] in (6, 7)
+
+
+def test_unittests_report_is_its_header_and_the_exception_that_ends_its_traceback() -> None:
+    # https://github.com/openstack-charmers/zaza/issues/467 (unittest's report; the logger's time
+    # and level columns removed)
+    data = _travis(
+        "python -m unittest",
+        "test_fail (tests.test_ceph.BaseTests) ... FAIL",  # 2
+        "",  # 3
+        "======================================================================",  # 4
+        "FAIL: test_fail (tests.test_ceph.BaseTests)",  # 5
+        "----------------------------------------------------------------------",  # 6
+        "Traceback (most recent call last):",  # 7
+        '  File "/home/ubuntu/juju-verify/tests/functional/./tests/test_ceph.py", line 22, in test_fail',  # 8
+        '    self.fail("This test should failed.")',  # 9
+        "AssertionError: This test should failed.",  # 10
+        "----------------------------------------------------------------------",  # 11
+        "Ran 1 test in 0.386s",  # 12
+        "",  # 13
+        "FAILED (failures=1)",  # 14
+    )
+    assert _shown(data) == [5, 10]

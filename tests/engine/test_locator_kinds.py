@@ -8,10 +8,8 @@ above them, a file name that reads as an error word, or the tool's last progress
 from __future__ import annotations
 
 from analyzer.engine import diagnose
-from analyzer.engine.lines import iter_lines
-from analyzer.engine.locator import _text, _triggered, classify
 from analyzer.rules import load_rules
-from tests.helpers import agent, log_bytes
+from tests.helpers import agent, locator_kind as _kind, log_bytes
 
 RULES = load_rules().rules
 
@@ -19,10 +17,6 @@ RULES = load_rules().rules
 def _top(data: bytes):  # type: ignore[no-untyped-def]
     return diagnose(RULES, [data]).findings[0]
 
-
-def _kind(text: str) -> str:
-    line = next(iter_lines([text.encode()]))
-    return classify(_text(line)) if _triggered(_text(line)) else "other"
 
 
 def _build(command: str, *output: str) -> bytes:
