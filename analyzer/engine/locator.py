@@ -60,6 +60,8 @@ TEST_HEADER = regex.compile(
       | \d+/\d+\ Test\s+\#\d+:\ .*\*\*\*(?:Failed|Exception|Timeout|Not\ Run)   # CTest: "2/2 Test #2: name ....***Failed"
       | (?:.*:\ )?(?:Test\ Failed|Error\ During\ Test)(?:\ at\ \S+:\d+)?\s*$   # Julia's Test: "name: Test Failed at file.jl:12"
       | Test\ \S+\ condition:$                                # Emacs ERT: the failed test's condition
+      | File\ "[^"]+",\ line\ \d+,\ in\ \S+\s*$                  # Python doctest (a traceback's frames are indented)
+      | (?:\d+:\d+\ )?\+\d+(?:\ ~\d+)?\ -\d+:\ .*\[E\]\s*$        # Dart's test runner: "00:02 +1 -1: name [E]"
       | \s*(?:Failed|X)\s+[\w.`<>,+]+(?:\(.*\))?(?:\ \[[\d.,]+\ ?m?s\])?\s*$   # dotnet test (vstest): "Failed   Ns.Class.Test", "  X Test [134ms]"
       | \s*(?:──\ )?\d+\.\ (?:Failure|Error):\ \S             # R testthat: "── 1. Failure: name (@test-x.R#12)"
       | \s*──\ (?:Failure|Error)\ \(\S+:\d+                  # testthat 3: "── Failure (test-x.R:12:3): name"
@@ -91,6 +93,7 @@ DIAGNOSTIC = regex.compile(
       | npm\ (?:ERR!|error)\ \S                                           # npm's own errors (wrappers are caught first)
       | make(?:\[\d+\])?:\ \*\*\*\ \S                                 # make: *** No rule to make target
       | CMake\ Error
+      | No\ output\ has\ been\ received\ in\ the\ last\ | The\ job\ exceeded\ the\ ma\w*\ time\ limit   # Travis CI stopped the job
       | (?:PHP\ )?(?:Parse|Fatal|Catchable\ fatal)\ error:\ \ ?\S              # PHP: "PHP Parse error:  syntax error, unexpected ..."
       | thread\ '.*'\ panicked\ at                          # Rust (under cargo test's "---- x stdout ----" header)
       | Error\ in\ \S.*\ :(?:\ |$)                               # R: "Error in f(x) : object 'y' not found"
@@ -147,6 +150,9 @@ TRIGGER_PATTERNS = (
     "! ",  # TeX's "! Undefined control sequence."
     r" line \d+:",  # ShellCheck's "In x line 12:"
     " condition:",  # ERT's "Test x condition:"
+    "no output has been received", "exceeded the ma",  # Travis CI's timeouts
+    r" \[e\]",  # Dart's "+0 -1: name [E]"
+    'file "',  # doctest's 'File "x.py", line 12, in mod.f'
 )
 """What a line classified above zero holds somewhere (ASCII case ignored): a cheap test before
 the regular expressions."""
@@ -328,6 +334,8 @@ SUMMARY = regex.compile(
       | ran\ \d+\ tests?,\ \d+\ results?\ as\ expected | \d+\ unexpected\ results?:   # ERT
       | \[\ +FAILED\ +\]\ \d+\ tests?,\ listed\ below          # GoogleTest
       | test\ summary:\ +\|                                   # Julia's table: "Test Summary: | Pass  Fail  Total"
+      | \*\*\*test\ failed\*\*\*\ \d+\ failures? | \d+\ items?\ had\ failures:   # Python doctest
+      | (?:\d+:\d+\ )?\+\d+(?:\ ~\d+)?(?:\ -\d+)?:\ some\ tests\ failed   # Dart's test runner
       | test\ run\ failed\.?$ | total\ tests:\ \d+                 # dotnet test (vstest)
       | \#\ fail\ 
       | (?:result|status):\ fail
@@ -362,7 +370,7 @@ CONTINUATION = regex.compile(
     r"""^(?:
         \s+\S                          # indented: a frame, a message's next line, pytest source
       | E\ {2,}                        # pytest assertion detail
-      | (?:at|from|in|File|Caused\ by|\.\.\.)\b
+      | (?:at|from|in|File|Caused\ by|Failed\ example|\.\.\.)\b
       | \S+\.\w+:\d+
       | \w[\w.$]*(?:Error|Exception)\b
       | [>+\-?]\ 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from analyzer.engine import diagnose
 from analyzer.rules import load_rules
-from tests.helpers import locator_kind as _kind
+from tests.helpers import locator_kind as _kind, log_bytes
 
 RULES = load_rules().rules
 
@@ -392,3 +392,73 @@ def test_unittests_report_is_its_header_and_the_exception_that_ends_its_tracebac
         "FAILED (failures=1)",  # 14
     )
     assert _shown(data) == [5, 10]
+
+
+def test_darts_test_runner_shows_the_first_failed_test_and_its_error() -> None:
+    # https://github.com/dart-lang/test/blob/master/pkgs/test/test/runner/expanded_reporter_test.dart
+    # (the expanded reporter's output for failing tests; the runner prints a "00:00 " time first)
+    assert _kind("00:00 +2 -2: Some tests failed.") == "summary"
+    data = _travis(
+        "pub run test",
+        "00:00 +0: failure 1",  # 2
+        "00:00 +0 -1: failure 1 [E]",  # 3
+        "  oh no",  # 4
+        "  test.dart 6:33  main.<fn>",  # 5
+        "",  # 6
+        "00:00 +0 -1: success 1",  # 7
+        "00:00 +1 -1: failure 2",  # 8
+        "00:00 +1 -2: failure 2 [E]",  # 9
+        "  oh no",  # 10
+        "  test.dart 8:33  main.<fn>",  # 11
+        "",  # 12
+        "00:00 +1 -2: success 2",  # 13
+        "00:00 +2 -2: Some tests failed.",  # 14
+    )
+    assert _shown(data) == [3, 4, 5]
+
+
+def test_a_failed_doctest_shows_its_place_and_example_not_its_count() -> None:
+    # https://github.com/Acellera/htmd/issues/820 (doctest in a Travis build; the example lines
+    # indented as doctest prints them); the closing count as https://github.com/earnestt1234/seedir/issues/21 shows it
+    assert _kind("***Test Failed*** 17 failures.") == "summary"
+    data = _travis(
+        "python -m htmd.molecule.molecule",
+        "**********************************************************************",  # 2
+        'File "/home/travis/miniconda/envs/travis-env/lib/python3.6/site-packages/htmd/molecule/molecule.py", '
+        "line 565, in __main__.Molecule.append",  # 3
+        "Failed example:",  # 4
+        '    mol.filter("not resname BEN")',  # 5
+        "Expected nothing",  # 6
+        "Got:",  # 7
+        "    array([1630, 1631, 1632, 1633, 1634, 1635, 1636, 1637, 1638], dtype=int32)",  # 8
+        "**********************************************************************",  # 9
+        "1 items had failures:",  # 10
+        "   1 of  12 in __main__.Molecule.append",  # 11
+        "***Test Failed*** 1 failures.",  # 12
+    )
+    assert _shown(data) == [3, 4, 5]
+
+
+def test_a_travis_job_stopped_for_silence_or_time_points_at_travis_line() -> None:
+    # https://github.com/elucideye/drishti/issues/98 (Travis's no-output timeout) and
+    # https://github.com/travis-ci/travis-ci/issues/8463 (its time limit): the log ends with no
+    # command exit line, so only these lines say what happened.
+    stalled = log_bytes(
+        "$ ctest --output-on-failure",  # 1
+        "Test project /home/travis/build/elucideye/drishti/_builds",  # 2
+        "    Start 1: drishti_test",  # 3
+        "",  # 4
+        "No output has been received in the last 10m0s, this potentially indicates a stalled build or something "
+        "wrong with the build itself.",  # 5
+        "Check the details on how to adjust your build configuration on: "
+        "https://docs.travis-ci.com/user/common-build-problems/#Build-times-out-because-no-output-was-received",  # 6
+        "",  # 7
+        "The build has been terminated",  # 8
+    )
+    assert _shown(stalled) == [5]
+    limit = log_bytes(
+        "$ travis_wait 60 cabal build",  # 1
+        "Still running (41 of 60): cabal build",  # 2
+        "The job exceeded the maximum time limit for jobs, and has been terminated.",  # 3
+    )
+    assert _shown(limit) == [3]
