@@ -56,7 +56,7 @@ def test_command_not_found_on_ec2_compute_keeps_the_install_advice(pack) -> None
 
 def test_read_only_file_system_on_lambda_compute_sends_writes_to_tmp(pack) -> None:  # type: ignore[no-untyped-def]
     root = _root(pack, "read-only-file-system", "positive-lambda-mkdir", record="positive-lambda-mkdir")
-    assert root.captures == {"path": "/opt/tools"}
+    assert root.captures == {"path": "/opt/tools", "command": "mkdir -p /opt/tools/bin"}
     assert " ".join(root.summary.split()).endswith(
         "The build ran on Lambda compute (`BUILD_LAMBDA_1GB`), where a build can write only under `/tmp`."
     )
@@ -67,7 +67,7 @@ def test_read_only_file_system_on_lambda_compute_sends_writes_to_tmp(pack) -> No
 
 def test_read_only_file_system_without_lambda_compute_names_lambda_only_as_a_possibility(pack) -> None:  # type: ignore[no-untyped-def]
     root = _root(pack, "read-only-file-system", "positive-npm-erofs")
-    assert root.captures == {"path": "/app/node_modules"}
+    assert root.captures == {"path": "/app/node_modules", "command": "docker run --rm -v \"$PWD:/app:ro\" -w /app node:20 npm install"}
     assert "Lambda" not in root.summary
     assert root.remediation.startswith("The path `/app/node_modules` is on a file system mounted read-only.")
     assert "If the project runs on **AWS Lambda compute**" in root.remediation
