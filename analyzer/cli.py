@@ -629,8 +629,13 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         diagnosis, failure = result.diagnosis, result.failure
     _present(diagnosis, args, stdout)
     if not args.quiet and to_file(args.output):
+        from analyzer.engine import SUCCEEDED_NOTE
+
         root = diagnosis.root_cause
-        cause = f"root cause: {root.rule_id}" if root else "no known failure matched"
+        if SUCCEEDED_NOTE in diagnosis.notes:
+            cause = "the build succeeded"
+        else:
+            cause = f"root cause: {root.rule_id}" if root else "no known failure matched"
         print(f"{PROG}: {cause}; report written to {args.output}", file=stderr)
     if failure is not None:
         _error(stderr, failure)

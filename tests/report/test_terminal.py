@@ -165,6 +165,9 @@ def test_a_build_that_succeeded_has_no_root_cause_in_any_human_format(tmp_path) 
     md = _run(["diagnose", "--log-file", str(log), "--format", "markdown"])
     assert md.startswith("### codebuild-doctor: the build succeeded\n")
     assert "**Root cause**" not in md and "**Found (none of it failed the build)**" in md
+    err = io.StringIO()
+    assert main(["diagnose", "--log-file", str(log), "--output", str(tmp_path / "r.json")], stdout=io.StringIO(), stderr=err) == 0
+    assert err.getvalue() == f"codebuild-doctor: the build succeeded; report written to {tmp_path / 'r.json'}\n"
     html = _run(["diagnose", "--log-file", str(log), "--format", "html"])
     assert "<h1>The build succeeded</h1>" in html
     assert "Root cause:" not in html and "<h3>Found: A path is longer" in html
