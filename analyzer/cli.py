@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes:\n  0  every case passed\n  1  a case failed\n  2  usage error or bad rule file\n",
         formatter_class=_HelpFormatter,
     )
-    rules_test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files or directories")
+    rules_test.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="rule files, directories or rule ids (of the loaded rules)")
     rules_test.add_argument("-k", dest="keyword", metavar="SUBSTRING", help="only cases whose id contains it")
     rules_test.add_argument(
         "--confusion",

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from analyzer.errors import ConfigError, ExitStatus
 
@@ -223,6 +223,20 @@ def _load_paths(paths: Sequence[Path]):  # type: ignore[no-untyped-def]
     return rules
 
 
+def _rule_ids_as_paths(paths: Sequence[Path], rules: Sequence[Any]) -> list[Path]:
+    """``paths`` with each one that is no file or directory but a loaded rule's id replaced by
+    that rule's file (``rules test windows-path-too-long``); an unknown one is named."""
+    by_id = {r.id: r for r in rules}
+    out = []
+    for path in paths:
+        if not path.exists() and str(path) in by_id and by_id[str(path)].source_path:
+            path = Path(by_id[str(path)].source_path)
+        elif not path.exists():
+            raise ConfigError(f"no such file, directory or rule id: {path}")
+        out.append(path)
+    return out
+
+
 def _rules_test(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from dataclasses import replace
 
@@ -240,6 +254,7 @@ def _rules_test(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     if args.no_default_rules and not (args.rules_dir or args.paths):
         raise ConfigError("--no-default-rules needs at least one --rules-dir or PATH")
     base = load_rules(args.rules_dir, include_default=not args.no_default_rules).rules
+    args.paths = _rule_ids_as_paths(args.paths, base)
     extra = _load_paths(args.paths)
     by_id = {r.id: r for r in base}
     by_id.update((r.id, r) for r in extra)

@@ -149,6 +149,16 @@ def test_test_usage_errors(team, tmp_path):
     )
 
 
+def test_test_takes_a_rule_id_for_its_file():
+    code, out, err = run(["rules", "test", "docker-hub-rate-limit"])
+    ids = sorted(c.case_id for c in CASES if c.rule_id == "docker-hub-rate-limit")
+    assert (code, err) == (0, f"{len(ids)} passed, 0 failed\n")
+    assert sorted(line.split()[1] for line in out.splitlines()) == ids
+    assert run(["rules", "test", "no-such-rule"]) == (
+        2, "", "codebuild-doctor: error: no such file, directory or rule id: no-such-rule\n"
+    )
+
+
 def test_shipped_pack_passes_every_case():
     code, out, err = run(["rules", "test"])
     assert (code, err) == (0, f"{len(CASES)} passed, 0 failed\n")
