@@ -629,10 +629,10 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         diagnosis, failure = result.diagnosis, result.failure
     _present(diagnosis, args, stdout)
     if not args.quiet and to_file(args.output):
-        from analyzer.engine import SUCCEEDED_NOTE
+        from analyzer.engine import succeeded
 
         root = diagnosis.root_cause
-        if SUCCEEDED_NOTE in diagnosis.notes:
+        if succeeded(diagnosis):
             cause = "the build succeeded"
         else:
             cause = f"root cause: {root.rule_id}" if root else "no known failure matched"

@@ -63,15 +63,11 @@ def diagnose_log(
     log is read no further and the diagnosis of what was read says so in its notes.
     """
     first, chunks = _peek(source.chunks())
-    if first is None:
-        return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
-    utf16 = _utf16(first)
+    utf16 = _utf16(first) if first is not None else None
     if utf16:
         first, chunks = _peek(_as_utf8(chunks, utf16))
-        if first is None:
-            return engine.diagnose(
-                rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options
-            )
+    if first is None:
+        return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
     nul = first.find(b"\x00", 0, BINARY_PROBE)
     if nul >= 0:
         raise ConfigError(

@@ -34,6 +34,12 @@ from analyzer.models import Build, Diagnosis, Finding, LogStats, Role, Rule, Rul
 SUCCEEDED_NOTE = "the build succeeded: findings, if any, did not fail it"
 """The note of a diagnosis whose record says ``SUCCEEDED`` (else whose log says every phase did)."""
 
+
+def succeeded(diagnosis: Diagnosis) -> bool:
+    """Whether ``diagnosis`` is of a build that succeeded (its note says so): no finding failed it."""
+    return SUCCEEDED_NOTE in diagnosis.notes
+
+
 FALLBACK_TAG = "fallback"
 """Rules tagged so (``command-execution-error``) name a symptom, not a cause: with only such
 findings, the diagnosis also carries the log's last error-looking lines (:attr:`Diagnosis.tail`)."""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from rich.text import Text
 
 from analyzer.aggregate import UNKNOWN, ScanSummary
-from analyzer.engine import SUCCEEDED_NOTE
 from analyzer.models import Severity
 from analyzer.report.interface import Renderer
 from analyzer.report.terminal import cut, markdown, to_string, wrap
@@ -78,7 +77,7 @@ class TextRenderer(Renderer):
             out += wrap(self._text(f"note: {note}", NOTE_STYLE), width, "", "      ")
         if out:
             out.append(Text(""))
-        if not view.findings and SUCCEEDED_NOTE in view.diagnosis.notes:
+        if not view.findings and view.passed:
             out += wrap("Nothing failed: the build succeeded.", width)
         elif not view.findings:
             out += wrap("No known failure matched. A rule for the cause helps the next person (README: Adding a rule).", width)

@@ -454,9 +454,9 @@ class DiagnosisView:
     @property
     def passed(self) -> bool:
         """Whether the build succeeded (the engine's note says so): its findings did not fail it."""
-        from analyzer.engine import SUCCEEDED_NOTE
+        from analyzer.engine import succeeded
 
-        return SUCCEEDED_NOTE in self.diagnosis.notes
+        return succeeded(self.diagnosis)
 
     @property
     def root(self) -> FindingView | None:
@@ -530,9 +530,9 @@ def diagnosis_view(diagnosis: Diagnosis, index: int = 0, recurrences: Mapping[st
         import dataclasses
 
         diagnosis = dataclasses.replace(diagnosis, build=escaped_build(diagnosis.build))
-    from analyzer.engine import SUCCEEDED_NOTE
+    from analyzer.engine import succeeded
 
-    passed = SUCCEEDED_NOTE in diagnosis.notes
+    passed = succeeded(diagnosis)
     findings = tuple(finding_view(f, i, counts.get(f.rule_id), passed) for i, f in enumerate(diagnosis.findings))
     return DiagnosisView(diagnosis, findings, anchor=f"build-{index}")
 
