@@ -28,4 +28,12 @@ def test_a_runner_that_gave_up_in_a_passing_build_is_reported_as_info_with_the_q
 def test_a_buildspec_that_fails_when_no_job_ran_makes_the_conflict_the_cause(pack) -> None:  # type: ignore[no-untyped-def]
     root = diagnose(pack.rules, [(FOLDER / "positive-diag-log-dumped.log").read_bytes()]).root_cause
     assert root is not None and root.rule_id == "github-actions-runner-session-conflict"
-    assert root.severity is Severity.ERROR and root.role is Role.CAUSE and root.first_line == 5
+    assert root.severity is Severity.ERROR and root.role is Role.CAUSE
+    # The runner's own context (`√ Connected to GitHub`, line 3) is evidence beside its message.
+    assert [e.line_number for e in root.evidence] == [3, 5, 6]
+
+
+def test_a_test_that_prints_the_runners_lines_bare_is_not_a_runner(pack) -> None:  # type: ignore[no-untyped-def]
+    diagnosis = diagnose(pack.rules, [(FOLDER / "negative-test-prints-message-bare.log").read_bytes()])
+    assert [f.rule_id for f in diagnosis.findings if f.rule_id == "github-actions-runner-session-conflict"] == []
+    assert diagnosis.root_cause is not None and diagnosis.root_cause.rule_id == "go-test-failures"
