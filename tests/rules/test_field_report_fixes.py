@@ -1,0 +1,42 @@
+"""What the fixes must say for the wordings of a field report on 42 public CodeBuild logs.
+
+Each test runs one fixture case (its wording cited in the rule's fixture ``README.md``) and
+asserts the facts the report got wrong: a fix keyed to the registry in the message, values the
+log holds instead of placeholders, commands that work in a build that runs as root.
+"""
+
+from __future__ import annotations
+
+from analyzer.engine import diagnose
+from analyzer.models import Finding
+from tests.helpers import REPO
+
+FIXTURES = REPO / "fixtures" / "logs"
+
+
+def _root(pack, rule_id: str, stem: str) -> Finding:  # type: ignore[no-untyped-def]
+    log = (FIXTURES / rule_id / f"{stem}.log").read_bytes()
+    root = diagnose(pack.rules, [log]).root_cause
+    assert root is not None and root.rule_id == rule_id
+    return root
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_build_image_refused_by_docker_hub_is_fixed_by_the_registry_credential_not_ecr(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "image-pull-failed", "positive-docker-hub-credential")
+    assert "`hashicorp/terraform:1.2.3` from `registry-1.docker.io`" in _flat(root.summary)
+    fix = _flat(root.remediation)
+    assert "set-repository-policy" not in fix and "codebuild.amazonaws.com" not in fix
+    assert "`registry-1.docker.io` refused the credential" in fix
+    assert "aws secretsmanager put-secret-value" in fix
+
+
+def test_ecr_pull_denied_names_the_logged_repository_and_region(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "image-pull-failed", "positive-ecr-pull-access-denied")
+    assert "the ECR repository `ami-build-env` in ca-central-1" in _flat(root.summary)
+    fix = _flat(root.remediation)
+    assert "aws ecr describe-images --repository-name ami-build-env --region ca-central-1" in fix
+    assert "<repository>" not in fix and "<region>" not in fix
