@@ -77,8 +77,6 @@ FIRES = [
     ("no-space-left-on-device", "OSError: [Errno 28] No space left on device: '/tmp/pip-unpack-x/torch.whl'"),
     ("no-space-left-on-device", "npm ERR! nospc ENOSPC: no space left on device, write"),
     ("no-space-left-on-device", "System.IO.IOException: There is not enough space on the disk."),
-    # CLI v2 never names get-login in its error (it suggests only 80%-alike names): the agent's line does.
-    ("ecr-get-login-removed", "[Container] 2024/06/05 02:04:08.791520 Command did not exit successfully $(aws ecr get-login --no-include-email --region us-east-1) exit status 252"),
     ("ecr-get-login-removed", "Unknown options: --no-include-email"),
     ("ecr-login-denied", "An error occurred (AccessDeniedException) when calling the GetAuthorizationToken operation: User: arn:aws:sts::123456789012:assumed-role/cb-role/AWSCodeBuild-1 is not authorized to perform: ecr:GetAuthorizationToken on resource: *"),
     ("ecr-repository-not-found", "name unknown: The repository with name 'api' does not exist in the registry with id '123456789012'"),
@@ -198,6 +196,9 @@ MISSES = [
     ("docker-buildx-driver-error", "#1 [internal] booting buildkit"),
     ("no-space-left-on-device", "Error: ENOSPC: System limit for number of file watchers reached, watch '/src'"),
     ("ecr-get-login-removed", "aws: error: argument operation: Invalid choice, valid choices are:"),
+    # CLI v2 never names get-login in its error, so the agent's line names it; alone (CLI v1, whose
+    # get-login works and whose docker login failed) it is not this rule.
+    ("ecr-get-login-removed", "[Container] 2024/06/05 02:04:08.791520 Command did not exit successfully $(aws ecr get-login --no-include-email --region us-east-1) exit status 252"),
     ("ecr-login-denied", "Login Succeeded"),
     ("ecr-repository-not-found", "Error response from daemon: manifest for 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 not found: manifest unknown: Requested image not found"),
     ("ecr-push-denied", "denied: User: arn:aws:sts::123456789012:assumed-role/cb-role/AWSCodeBuild-1 is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/api"),
