@@ -383,8 +383,18 @@ CONTINUATION = regex.compile(
 )
 """A line that continues the block above it."""
 
-SUBTEST = regex.compile(r"^\s+(?:--- (?:PASS|FAIL|SKIP)|=== RUN)")
-"""The next test's header (go test), right under a parent's."""
+TEST_STATUS = regex.compile(
+    r"""^(?:
+        \s*(?:[-=*>]{2,}\s*)?(?:PASS(?:ED)?|FAIL(?:ED)?|ERROR|OK|SKIP(?:PED)?|RUN):?\s+\S   # status first, a test's name after it: "--- PASS: x", "=== RUN x"
+      | \s*\[\s*(?:PASS(?:ED)?|FAIL(?:ED)?|OK|SKIP(?:PED)?|RUN)\s*\]                    # "[ OK ] x" (not a log level: "[ERROR] x")
+      | .*\S\s+(?:PASS(?:ED)?|FAIL(?:ED)?|ERROR|OK|SKIP(?:PED)?|XFAIL|XPASS|ok|xfail|xpass|skipped)   # status last: "x PASSED", "x xfail",
+        (?:\s+\(.*\)|\s+\[.*\])?\s*$                                                       # "x ... ok (12 ms)"
+      | \s*[✓✔✗✕✖×]\s                                      # a mark
+    )""",
+    regex.VERBOSE,
+)
+"""A test's status line, in the forms runners print their progress in: a failure header with
+one of these right under it is a line of a list, not a report."""
 
 TAP_YAML = regex.compile(r"^\s+---\s*$")
 """The start of a TAP 13 YAML diagnostic block (``  ---``), right under ``not ok N``."""
@@ -398,6 +408,12 @@ UNITTEST_HEADER = regex.compile(r"^(?:FAIL|ERROR): [\w.]+(?: \([\w.]+\))?\s*$")
 
 RULE = regex.compile(r"^-{10,}\s*$")
 """A rule of dashes under a report's header."""
+
+UNDERLINE = regex.compile(r"^\s*[-=_~*]{3,}\s*$")
+"""A rule under a header (dashes, equals signs): the header's underline, not what follows it."""
+
+BANNER = regex.compile(r"^\s*([-=_~*#])\1{2,} \S.* \1{3,}\s*$")
+"""A section's title between rules (``==== FAILURES ====``, ``____ test_x ____``)."""
 
 CODE_BELOW = regex.compile(r"^In \S+ line \d+:$")
 """A linter's place whose next line quotes the source, whatever it reads like (ShellCheck's
@@ -560,13 +576,13 @@ class _Span:
 def _post_process(span: _Span, order: list[int]) -> None:
     """Kinds that depend on the lines around: a go test parent's summary line, numbered items."""
     kinds, texts = span.kinds, span.texts
-    # A failure header followed at once by another test's header is a parent's summary line
-    # (go test's "--- FAIL: TestA" above its subtests): the report is the subtest's.
+    # A failure header with nothing under it that says why is a line of a list, not a report:
+    # a runner's progress line ("x.py::test_a FAILED" above "x.py::test_b PASSED"), a parent
+    # test's line above its subtests' ("--- FAIL: TestA" above "    --- PASS: TestA/b"), a
+    # closing list. The report, with the reason, is elsewhere (above, or in a failure section).
     for number in order:
-        if kinds[number] == "test-failure":
-            following = span.after(number, 1)
-            if following and SUBTEST.match(texts[following[0]]):
-                kinds[number] = "progress"
+        if kinds[number] == "test-failure" and _unexplained(span, number):
+            kinds[number] = "progress"
     # A numbered item is a failure report when an error follows it, outside a Pending section.
     if not any(kinds[n] == "numbered" for n in order):
         return
@@ -586,6 +602,17 @@ def _post_process(span: _Span, order: list[int]) -> None:
             if not pending and any(WEIGHTS.get(k, 0) >= 2 for k in follows)
             else ("error-words" if ERROR_WORDS.search(text) else "other")
         )
+
+
+def _unexplained(span: _Span, header: int) -> bool:
+    """Whether the failure header on line ``header`` has no explanation under it: the next
+    line (a blank line and a rule under the header skipped) is another test's status line
+    (:data:`TEST_STATUS`), a banner that opens another section, or the span ends."""
+    below = [n for n in span.after(header, 3) if span.texts[n].strip() and not UNDERLINE.match(span.texts[n])][:1]
+    if not below or below[0] - header > 3:
+        return not below
+    text = span.texts[below[0]]
+    return span.kinds[below[0]] == "progress" or TEST_STATUS.match(text) is not None or BANNER.match(text) is not None
 
 
 def locate(

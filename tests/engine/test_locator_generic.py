@@ -1,0 +1,99 @@
+"""Generic signals of the failure locator: what holds across tools, not one tool's wording.
+
+The locator is judged on logs of tools it has never seen (``benchmarks/accuracy.py``'s held-out
+figure). Each test below is a small synthetic log of a *kind* of output (a list of test
+statuses, a section banner...), written in made-up tool wording on purpose: what it checks must
+hold whatever the tool is called.
+"""
+
+from __future__ import annotations
+
+from analyzer.engine import diagnose
+from analyzer.engine.lines import iter_lines
+from analyzer.engine.locator import locate
+from analyzer.rules import load_rules
+
+RULES = load_rules().rules
+
+
+def _travis(command: str, *output: str) -> bytes:
+    """A Travis log: the command's echo (line 1), its output (from line 2), Travis's exit line."""
+    lines = [f"$ {command}", *output, "", f'The command "{command}" exited with 1.', "", "Done. Your build exited with 1."]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _shown(data: bytes) -> list[int]:
+    top = diagnose(RULES, [data]).findings[0]
+    assert top.rule_id == "unrecognised-failure"
+    return [e.line_number for e in top.evidence]
+
+
+def _located(*output: str) -> list[int]:
+    """The block the locator alone picks in ``output`` (lines numbered from 1), whatever rule
+    would name the tool."""
+    located = locate(list(iter_lines([("\n".join(output) + "\n").encode()])))
+    assert located is not None
+    return [line.number for line in located.lines]
+
+
+def test_a_failed_line_in_a_list_of_test_statuses_is_progress_and_the_report_is_shown() -> None:
+    data = _travis(
+        "./run-checks",
+        "checkout flow  FAILED",  # 2: a line of the list: the next is another test's status
+        "login flow  PASSED",  # 3
+        "search flow  xfail",  # 4
+        "",  # 5
+        "======== details ========",  # 6
+        "checkout flow  FAILED",  # 7: the report: an explanation under it
+        "    expected status 200, got 502",  # 8
+        "    at flows/checkout.flow:14",  # 9
+    )
+    assert _shown(data) == [7, 8, 9]
+
+
+def test_the_last_failed_line_of_a_list_above_a_section_banner_is_progress() -> None:
+    data = _travis(
+        "./run-checks",
+        "suite one > alpha FAILED",  # 2
+        "suite one > beta FAILED",  # 3: last of the list; a banner opens the next section
+        "",  # 4
+        "================ FAILURES ================",  # 5
+        "________________ alpha ________________",  # 6
+        "",  # 7
+        "E   wanted 3 rows, found 2",  # 8
+    )
+    assert _shown(data)[0] == 6
+
+
+def test_a_parent_tests_failure_above_its_subtests_statuses_is_progress() -> None:
+    # go test's layout: the parent's "--- FAIL" line, then its subtests' own status lines;
+    # the failing subtest's line has the reason under it.
+    shown = _located(
+        "--- FAIL: TestList (0.02s)",  # 1
+        "    --- PASS: TestList/first (0.00s)",  # 2
+        "    --- FAIL: TestList/second (0.00s)",  # 3
+        "        list_test.go:31: expected 'a' but actual is 'b'",  # 4
+        "FAIL",  # 5
+    )
+    assert shown[:2] == [3, 4]
+
+
+def test_a_failure_header_with_its_underline_and_explanation_stays_the_report() -> None:
+    data = _travis(
+        "./run-checks",
+        "FAIL: test_totals (shop.tests)",  # 2
+        "----------------------------------------------------------------",  # 3: its underline
+        "AssertionError: 3 != 4",  # 4
+    )
+    assert _shown(data)[0] == 2
+
+
+def test_a_bare_status_word_under_a_header_is_a_summary_not_another_tests_line() -> None:
+    # The reason may be printed above the header (go test -v streams a test's log first).
+    shown = _located(
+        "=== RUN   TestRetry",  # 1
+        "    retry_test.go:41: want exit code 5, got 0",  # 2
+        "--- FAIL: TestRetry (0.01s)",  # 3: a report: what follows is no other test's line
+        "FAIL",  # 4
+    )
+    assert shown[0] == 3
