@@ -480,6 +480,9 @@ class LogStats:
     bytes: int
     source: str
     """Where it came from: a path, ``stdin``, ``cloudwatch:<group>/<stream>``, ``s3://...``."""
+    failed_phase: str | None = None
+    """The first phase the log itself shows failing (``Phase complete: BUILD State: FAILED``, or the
+    phase of the failed command), read from the log alone; ``None`` when it shows none."""
 
 
 @dataclass(frozen=True)

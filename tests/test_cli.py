@@ -62,7 +62,7 @@ def test_diagnose_json_report_has_line_numbers_and_captures() -> None:
     assert run.code == 1
     report = json.loads(run.out)
     assert report["root_cause"] == "docker-hub-rate-limit"
-    assert report["log"] == {"source": str(DOCKER_LOG), "lines": 51, "bytes": DOCKER_LOG.stat().st_size}
+    assert report["log"] == {"source": str(DOCKER_LOG), "lines": 51, "bytes": DOCKER_LOG.stat().st_size, "failed_phase": "BUILD"}
     first, second = report["findings"]
     assert first["line_numbers"] == [34, 44]  # the token request and the manifest request
     assert first["captures"]["image"] == "docker.io/library/node:20-alpine"

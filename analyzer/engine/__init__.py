@@ -24,6 +24,7 @@ from analyzer.engine.ranking import (
     assign_role,
     build_passed,
     explain_unexplained,
+    first_failed_phase,
     rank,
     sharpen_evidence,
 )
@@ -197,6 +198,8 @@ def diagnose(
         if problem:
             problems.append(problem)
     context = FailureContext.of(structure, build, succeeded)
+    if stats is not None:  # what the log alone says, beside the record's own phases
+        stats = dataclasses.replace(stats, failed_phase=first_failed_phase(structure, matcher.phase_succeeded))
     findings = sharpen_evidence([assign_role(finding, context) for finding in findings], structure, options.match.context_lines)
     fetched: list[Baseline] = []
 

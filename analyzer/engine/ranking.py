@@ -62,10 +62,7 @@ class FailureContext:
         """The context of a diagnosis: the log's structure, and the record's phases (the authority)."""
         first_failed = build.failed_phase.phase_type if build is not None and build.failed_phase else None
         if first_failed is None:
-            failed = [p for p in PHASE_ORDER if succeeded.get(p) is False]
-            first_failed = failed[0] if failed else None
-        if first_failed is None and structure is not None and structure.failure is not None:
-            first_failed = structure.failure.phase
+            first_failed = first_failed_phase(structure, succeeded)
         noise = frozenset(test_noise_lines(structure.window)) if structure is not None else frozenset()
         return cls(structure, first_failed, dict(succeeded), noise)
 
@@ -83,6 +80,15 @@ class FailureContext:
         """The line of the first failure's marker."""
         failure = self.structure.failure if self.structure is not None else None
         return failure.line if failure is not None else None
+
+
+def first_failed_phase(structure: LogStructure | None, succeeded: Mapping[str, bool]) -> str | None:
+    """The first phase that ``succeeded`` (phase -> whether it did) says failed, else the phase of
+    the log's failure marker; ``None`` when neither shows one."""
+    failed = next((p for p in PHASE_ORDER if succeeded.get(p) is False), None)
+    if failed is None and structure is not None and structure.failure is not None:
+        failed = structure.failure.phase
+    return failed
 
 
 def _phase_index(phase: str | None) -> int | None:

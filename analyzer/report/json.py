@@ -17,11 +17,11 @@ from analyzer.models import Diagnosis, Evidence, Finding, ScanReport
 from analyzer.report.interface import Renderer
 from analyzer.report.view import ClusterView, DiagnosisView, ScanView, scan_view
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 """1.1 added ``tail``: the last error-looking log lines when no rule fired; 1.2 added each
 finding's ``role`` and ``role_reason`` (causal ranking) and the ``unrecognised-failure`` finding
 of the failure locator; 1.3 added the build's ``timeout_minutes``; 1.4 its ``environment_type`` and
-``lambda_compute``."""
+``lambda_compute``; 1.5 the log's ``failed_phase`` (the first phase the log itself shows failing)."""
 
 SCAN_SCHEMA_VERSION = "1.1"
 """The scan report's schema version; 1.1 added ``clusters``: the recurring unknown failures."""
@@ -73,7 +73,12 @@ def diagnosis_to_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "tool": {"name": "codebuild-doctor", "version": __version__},
         "build": diagnosis.build.to_dict() if diagnosis.build else None,
         "log": (
-            {"source": diagnosis.log.source, "lines": diagnosis.log.lines, "bytes": diagnosis.log.bytes}
+            {
+                "source": diagnosis.log.source,
+                "lines": diagnosis.log.lines,
+                "bytes": diagnosis.log.bytes,
+                "failed_phase": diagnosis.log.failed_phase,
+            }
             if diagnosis.log
             else None
         ),

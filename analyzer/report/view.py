@@ -448,8 +448,14 @@ class DiagnosisView:
 
     @property
     def status(self) -> str:
-        """The build status, or ``UNKNOWN``."""
-        return (self.build.status if self.build else None) or "UNKNOWN"
+        """The build status: the record's; without one, what the log shows (``SUCCEEDED`` when every
+        phase did, ``FAILED`` when a phase failed); else ``UNKNOWN``."""
+        if self.build is not None and self.build.status:
+            return self.build.status
+        if self.passed:
+            return "SUCCEEDED"
+        log = self.diagnosis.log
+        return "FAILED" if log is not None and log.failed_phase else "UNKNOWN"
 
     @property
     def passed(self) -> bool:

@@ -199,7 +199,7 @@ def diagnosis_from_dict(data: dict[str, Any]) -> Diagnosis:
     return Diagnosis(
         findings=tuple(_finding(f) for f in data["findings"]),
         build=_build(data["build"]) if data.get("build") else None,
-        log=LogStats(int(log["lines"]), int(log["bytes"]), str(log["source"])) if log else None,
+        log=LogStats(int(log["lines"]), int(log["bytes"]), str(log["source"]), log.get("failed_phase")) if log else None,
         notes=tuple(str(n) for n in data.get("notes") or ()),
         problems=tuple(RuleProblem(RuleId(p["rule_id"]), str(p["message"])) for p in data.get("problems") or ()),
         tail=_context(data.get("tail") or ()),

@@ -171,3 +171,32 @@ def test_a_build_that_succeeded_has_no_root_cause_in_any_human_format(tmp_path) 
     html = _run(["diagnose", "--log-file", str(log), "--format", "html"])
     assert "<h1>The build succeeded</h1>" in html
     assert "Root cause:" not in html and "<h3>Found: A path is longer" in html
+
+
+def test_a_log_without_its_record_takes_its_status_from_the_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With no build record, the log's own phase lines give the status: the page's header said
+    UNKNOWN for a log whose BUILD phase the log showed failing."""
+    import json
+
+    phases = [
+        "[Container] 2024/01/01 10:00:00.123456 Entering phase INSTALL",
+        "[Container] 2024/01/01 10:00:00.223456 Phase complete: INSTALL State: SUCCEEDED",
+        "[Container] 2024/01/01 10:00:00.323456 Entering phase BUILD",
+        "[Container] 2024/01/01 10:00:00.423456 Running command make",
+        "make: *** [all] Error 2",
+        "[Container] 2024/01/01 10:00:01.123456 Command did not exit successfully make exit status 2",
+        "[Container] 2024/01/01 10:00:01.223456 Phase complete: BUILD State: FAILED",
+    ]
+    cases = {
+        "failed.log": (phases, "FAILED", "BUILD"),
+        "passed.log": ([*phases[:2], "[Container] 2024/01/01 10:00:00.323456 Phase complete: BUILD State: SUCCEEDED"], "SUCCEEDED", None),
+        "plain.log": (["compiling", "error: something broke"], "UNKNOWN", None),
+    }  # fmt: skip
+    for name, (lines, status, failed_phase) in cases.items():
+        log = tmp_path / name
+        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        report = json.loads(_run(["diagnose", "--log-file", str(log), "--format", "json"]))
+        assert report["build"] is None
+        assert report["log"]["failed_phase"] == failed_phase, name
+        html = _run(["diagnose", "--log-file", str(log), "--format", "html"])
+        assert f'<span class="status">{status}</span>' in html, name
