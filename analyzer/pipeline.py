@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from analyzer import engine
+from analyzer.engine.lines import pasted_shape, strip_pasted
 from analyzer.errors import ConfigError, LogsNotFound, SourceError, Throttled, TransportError
 from analyzer.models import Build, Diagnosis, Rule
 from analyzer.sources.base import BoundedLog, Deadline, LogSource
@@ -74,8 +75,13 @@ def diagnose_log(
             f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
             "give the build's text log, plain or gzip"
         )
+    notes = []
+    pasted = pasted_shape(first)
+    if pasted is not None:
+        chunks = strip_pasted(chunks, pasted.prefix)
+        notes.append(f"the log is {pasted.description}: the prefix was taken off each line; line numbers are the file's")
     bounded = BoundedLog(chunks, deadline=deadline)
-    diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, options=options)
+    diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, notes=notes, options=options)
     return _noting_cuts(diagnosis, bounded)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
@@ -38,6 +39,72 @@ CI_PREFIX = regex.compile(
     r"(?:\t|[ ](?:[\w.:/-]*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[ ])?))"
 )
 """The prefix a saved copy of a log puts before each line; removed from :attr:`Line.text`."""
+
+PASTED_ROW = regex.compile(rb"^(\d{1,7}) \| ?")
+"""A row of a table copied from the CodeBuild console and pasted into a Markdown page (a GitHub
+issue renders it so): the log's line number, `` | ``, the line; the table's first row (its header)
+has no number and the second is a ``--`` rule."""
+
+COMPOSE_PREFIX = regex.compile(rb"^([A-Za-z0-9][\w.-]{0,62}?)\s+\|(?: |$)")
+"""The prefix ``docker compose`` puts before each line of a service's output (``agent_1  | ``,
+``agent-1  | ``): CodeBuild's local agent (``codebuild_build.sh``) runs so."""
+
+_TABLE_RULE = regex.compile(rb"^\s*-{2,}(?:\s*\|\s*-{2,})*\s*$")
+
+PASTE_PROBE_LINES = 400
+"""Lines at the head of a log looked at for a pasted shape (:func:`pasted_prefix`)."""
+
+
+class PastedShape(NamedTuple):
+    """How a log was pasted: the prefix on its lines, and what to call it in a note."""
+
+    prefix: regex.Pattern[bytes]
+    description: str
+
+
+def pasted_shape(head: bytes) -> PastedShape | None:
+    """The prefix every line of a pasted log carries (:data:`PASTED_ROW`, :data:`COMPOSE_PREFIX`),
+    told from the log's head; ``None`` for a log as CodeBuild wrote it.
+
+    A shape is the log's, not a line's: half of the head's non-blank lines carry it, at least
+    three (two console rows numbered one after the other), console rows with rising numbers,
+    compose lines with one service's name, so a compiler's ``12 | code`` frame or a coverage
+    table inside a log is left alone.
+    """
+    lines = [line for line in head.split(b"\n", PASTE_PROBE_LINES)[:PASTE_PROBE_LINES] if line.strip()]
+    lines = [line for line in lines if not _TABLE_RULE.match(line)]
+    rows = [m for m in map(PASTED_ROW.match, lines) if m is not None]
+    numbers = [int(m.group(1)) for m in rows]
+    rising = all(a < b for a, b in zip(numbers, numbers[1:]))
+    if len(rows) >= 2 and 2 * len(rows) >= len(lines) and rising and (len(rows) >= 3 or numbers[1] == numbers[0] + 1):
+        return PastedShape(PASTED_ROW, "a table pasted from the CodeBuild console (`N | ` before each line)")
+    services = [m.group(1) for m in map(COMPOSE_PREFIX.match, lines) if m is not None]
+    if services:
+        name = max(set(services), key=services.count)
+        if services.count(name) >= 3 and 2 * services.count(name) >= len(lines):
+            shown = name.decode("ascii")
+            return PastedShape(
+                regex.compile(rb"^" + regex.escape(name) + rb"\s+\|(?: |$)"),
+                f"docker compose output (`{shown} | ` before each line)",
+            )
+    return None
+
+
+def strip_pasted(chunks: Iterable[bytes], prefix: regex.Pattern[bytes]) -> Iterator[bytes]:
+    """``chunks`` with ``prefix`` taken off each line that starts with it; lines keep their numbers."""
+    batch: list[bytes] = []
+    size = 0
+    for line in split_lines(chunks):
+        found = prefix.match(line)
+        kept = line[found.end() :] if found is not None else line
+        batch.append(kept)
+        size += len(kept) + 1
+        if size >= 1 << 16:
+            yield b"\n".join(batch) + b"\n"
+            batch, size = [], 0
+    if batch:
+        yield b"\n".join(batch) + b"\n"
+
 
 _EVENTS_TIMESTAMP = regex.compile(r"\t\d{10,16}$")
 """The ``timestamp`` column that ends an ``EVENTS`` row of ``get-log-events --output text``."""

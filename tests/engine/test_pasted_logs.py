@@ -1,0 +1,99 @@
+"""Logs saved by pasting: the prefix a paste puts on every line is taken off before matching.
+
+Reports of CodeBuild failures in GitHub issues show the log as a table copied from the CodeBuild
+console, which GitHub renders ``N | line`` under a ``--`` rule (awslabs/aws-deployment-framework#471,
+prowler-cloud/prowler#804, aws/aws-codebuild-docker-images#385); CodeBuild's local agent runs
+under docker compose, which puts ``agent_1  | `` before each line
+(aws/aws-codebuild-docker-images#102). The rows below are in those reports' layouts.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from analyzer.cli import main
+from analyzer.engine.lines import PASTED_ROW, pasted_shape, strip_pasted
+
+
+def _diagnose(path: Path) -> dict:  # type: ignore[type-arg]
+    out = io.StringIO()
+    main(["diagnose", "--log-file", str(path), "--format", "json"], stdout=out, stderr=io.StringIO())
+    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+
+
+# https://github.com/awslabs/aws-deployment-framework/issues/471 (its layout; the first row is
+# the rendered table's header, so it has no number).
+CONSOLE_ROWS = [
+    "[Container] 2022/05/09 09:36:05 Running command grep -Fq \"Congratulations\" index.html",
+    "--",
+    "46 |  ",
+    "47 | [Container] 2022/05/09 09:36:05 Command did not exit successfully grep -Fq \"Congratulations\" index.html exit status 1",
+    "48 | [Container] 2022/05/09 09:36:05 Phase complete: BUILD State: FAILED",
+    "49 | [Container] 2022/05/09 09:36:05 Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: grep -Fq \"Congratulations\" index.html. Reason: exit status 1",
+]  # fmt: skip
+
+# https://github.com/aws/aws-codebuild-docker-images/issues/102 (a local build, its layout).
+COMPOSE_ROWS = [
+    "agent_1  | [Container] 2018/07/29 23:51:23 Entering phase INSTALL",
+    "agent_1  | [Container] 2018/07/29 23:51:23 Running command juawefhkejfhekj",
+    "agent_1  | /codebuild/output/tmp/script.sh: 4: /codebuild/output/tmp/script.sh: juawefhkejfhekj: not found",
+    "agent_1  |",
+    "agent_1  | [Container] 2018/07/29 23:51:23 Command did not exit successfully juawefhkejfhekj exit status 127",
+    "agent_1  | [Container] 2018/07/29 23:51:23 Phase complete: INSTALL Success: false",
+    "agent_1  | [Container] 2018/07/29 23:51:23 Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: juawefhkejfhekj. Reason: exit status 127",
+]  # fmt: skip
+
+
+def test_a_console_table_pasted_into_an_issue_is_read_as_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "pasted.log"
+    path.write_text("\n".join(CONSOLE_ROWS) + "\n", encoding="utf-8")
+    report = _diagnose(path)
+    root = report["findings"][0]
+    assert (root["rule_id"], root["phase"]) == ("command-execution-error", "BUILD")
+    assert report["log"]["failed_phase"] == "BUILD"
+    # Line numbers are the file's; the evidence is the line without its row number.
+    assert [(e["line_number"], e["text"][:36]) for e in root["evidence"]] == [(6, "[Container] 2022/05/09 09:36:05 Phas")]
+    assert report["notes"][0].startswith("the log is a table pasted from the CodeBuild console (`N | ` before each line)")
+
+
+def test_docker_compose_output_of_a_local_build_is_read_as_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "local.log"
+    path.write_text("\n".join(COMPOSE_ROWS) + "\n", encoding="utf-8")
+    report = _diagnose(path)
+    root = report["findings"][0]
+    assert (root["rule_id"], root["phase"], root["line_numbers"]) == ("command-not-found", "INSTALL", [3, 7])
+    assert root["captures"]["command"] == "juawefhkejfhekj"
+    assert "docker compose output (`agent_1 | ` before each line)" in report["notes"][0]
+
+
+def test_a_compiler_frame_or_a_table_inside_a_log_is_not_a_paste() -> None:
+    rust = b"\n".join([
+        b"   Compiling demo v0.1.0 (/codebuild/output/src1/src)",
+        b"error[E0308]: mismatched types",
+        b" --> src/main.rs:2:18",
+        b"  |",
+        b"2 |     let x: i32 = \"a\";",
+        b"  |                  ^^^ expected `i32`, found `&str`",
+        b"error: could not compile `demo` due to previous error",
+    ])  # fmt: skip
+    coverage = b"\n".join([
+        b"> jest --coverage",
+        b"File      | % Stmts | % Branch | % Funcs | % Lines |",
+        b"----------|---------|----------|---------|---------|",
+        b"All files |   85.71 |      100 |      50 |   85.71 |",
+        b" index.js |   85.71 |      100 |      50 |   85.71 |",
+        b"Tests: 1 failed, 3 passed, 4 total",
+        b"npm ERR! Test failed.  See above for more details.",
+    ])  # fmt: skip
+    # Numbered rows that do not rise are no console copy; neither is one number alone.
+    falling = b"3 | c\n2 | b\n1 | a\n"
+    single = b"build output\n12 | one row\nmore output\n"
+    assert [pasted_shape(head) for head in (rust, coverage, falling, single)] == [None, None, None, None]
+
+
+def test_stripping_keeps_every_line_and_its_number() -> None:
+    chunks = [b"[Container] head\n--\n46 |  \n47 | [Cont", b"ainer] x\n48 | last"]
+    stripped = b"".join(strip_pasted(chunks, PASTED_ROW))
+    assert stripped == b"[Container] head\n--\n \n[Container] x\nlast\n"
