@@ -14,7 +14,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from analyzer.engine.lines import Line
+from analyzer.engine.lines import Line, LineKind
 from analyzer.models import ContextLine
 
 ERRORISH = re.compile(r"(?i)\b(?:error|fail(?:ed|ure)?|fatal|exception|denied|cannot|not found)\b")
@@ -25,7 +25,7 @@ WINDOW = 1000
 
 
 class ErrorTail:
-    """The last ``size`` lines that match :data:`ERRORISH` (``size`` 0 keeps none)."""
+    """The last ``size`` command output lines that match :data:`ERRORISH` (``size`` 0 keeps none)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -38,8 +38,12 @@ class ErrorTail:
             return
         search = ERRORISH.search
         keep = self._lines.append
+        output = LineKind.OUTPUT
         for line in lines:
-            if search(line.text):
+            # CodeBuild's own lines (``Phase complete: BUILD State: FAILED``, the phase context,
+            # ``Command did not exit successfully``) only report a failure: the tail is for the
+            # failing tool's complaints, which the report says are "among the lines below".
+            if line.kind == output and search(line.text):
                 keep(ContextLine(line.number, line.text))
             yield line
 

@@ -42,3 +42,22 @@ def test_tail_is_empty_when_a_rule_fired_or_when_switched_off() -> None:
     assert diagnose([NEVER], None).tail == ()
     assert [c.line_number for c in diagnose([NEVER], [LOG], options=EngineOptions(locate=False)).tail] == [3, 5, 6]
     assert diagnose([NEVER], [LOG]).tail == ()  # the located block is shown instead
+
+
+def test_codebuilds_own_lines_are_not_the_tail() -> None:
+    """The tail is where the failing tool complained ("the tool's own error is likely among the
+    lines below"): CodeBuild's lines that only report the failure are not shown as such."""
+    from analyzer.engine import diagnose
+    from analyzer.rules import load_rules
+
+    log = "\n".join([
+        "[Container] 2022/05/09 09:26:20 Running command ./check.sh",
+        "checking the release notes",
+        "[Container] 2022/05/09 09:26:20 Command did not exit successfully ./check.sh exit status 2",
+        "[Container] 2022/05/09 09:26:20 Phase complete: BUILD State: FAILED",
+        "[Container] 2022/05/09 09:26:20 Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: ./check.sh. Reason: exit status 2",
+    ]) + "\n"  # fmt: skip
+    unlocated = EngineOptions(locate=False)  # the tail is shown when nothing is a cause
+    assert diagnose(load_rules().rules, [log.encode()], options=unlocated).tail == ()
+    failing = log.replace("checking the release notes", "error: release notes missing for 2.1.0")
+    assert [c.line_number for c in diagnose(load_rules().rules, [failing.encode()], options=unlocated).tail] == [2]
