@@ -28,7 +28,7 @@ from analyzer.engine.ranking import (
     rank,
     sharpen_evidence,
 )
-from analyzer.engine.structure import StructureBuilder
+from analyzer.engine.structure import LogStructure, StructureBuilder
 from analyzer.engine.tail import ErrorTail
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Role, Rule, RuleProblem, Severity
 
@@ -233,12 +233,15 @@ def diagnose(
         # With no cause at all (not even a located block: the failing command printed
         # nothing the locator reads as an error), the log's last complaints are kept.
         # A build that passed has no failure to look for (its 'error' lines did not fail it).
-        tail=_tail(tail, redact) if not passed and not any(f.role is Role.CAUSE for f in findings) else (),
+        tail=_tail(tail, structure, redact) if not passed and not any(f.role is Role.CAUSE for f in findings) else (),
     )
 
 
-def _tail(tail: ErrorTail, redact: bool) -> tuple[Any, ...]:
-    lines = tail.lines()
+def _tail(tail: ErrorTail, structure: LogStructure | None, redact: bool) -> tuple[Any, ...]:
+    # A line that ends a command or a phase (a pasted ``COMMAND_EXECUTION_ERROR: ...``) only
+    # reports the failure, and a finding shows it already.
+    markers = {marker.line for marker in structure.markers} if structure is not None else set()
+    lines = tuple(line for line in tail.lines() if line.line_number not in markers)
     if not redact or not lines:
         return lines
     from analyzer.redact import redact_context

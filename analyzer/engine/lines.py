@@ -122,7 +122,7 @@ _ECHO = regex.compile(r"^(?:Running command|Command did not exit successfully) "
 AGENT_STRUCTURE = ("Entering phase", "Phase is", "Phase context status code:", "Phase complete", "Command did not")
 """How the body of every agent line the log's structure reads starts (a damaged one too:
 ``Command did not\ufffd exit`` still tells a CodeBuild log)."""
-MARKER_HINTS = ("Phase complete", "Command did not", "The command", "##[error]", "Done. Your build")
+MARKER_HINTS = ("Phase complete", "Command did not", "The command", "##[error]", "Done. Your build", "COMMAND_EXECUTION_ERROR")
 """Every line :data:`MARKERS` may match holds one of these."""
 PHASE_LITERALS = tuple(hint.encode() for hint in AGENT_STRUCTURE[:2])
 """Every agent line that may start a phase holds one of these (checked exactly later)."""
@@ -137,6 +137,16 @@ MARKERS: tuple[tuple[str, regex.Pattern[str]], ...] = (
     # CodeBuild: the agent's own lines (matched in the body after ``[Container] <time> ``).
     ("codebuild-command-failed", regex.compile(r"^Command did not exit successfully (?P<command>.*) exit status (?P<status>\d+)\s*$")),
     ("codebuild-phase-complete", PHASE_COMPLETE),
+    # The phase context pasted as text (the console's phase details, ``COMMAND_EXECUTION_ERROR:
+    # Error while executing command: x. Reason: exit status 1``, or the agent's line without its
+    # prefix): a report quoting only this still names the command that failed.
+    (
+        "codebuild-phase-details",
+        regex.compile(
+            r"^.{0,200}?\bCOMMAND_EXECUTION_ERROR(?::| Message:) Error while executing command: "
+            r"(?P<command>.+)\. Reason: exit status (?P<status>\d+)\s*$"
+        ),
+    ),
     # Travis CI: after every command of the ``script`` phase, and after a failed setup command.
     ("travis-command", regex.compile(r'^The command "(?P<command>.*)" (?:failed and )?exited with (?P<status>\d+)(?: during [^.]*)?\.\s*$')),
     ("travis-done", regex.compile(r"^Done\. Your build exited with (?P<status>\d+)\.\s*$")),

@@ -99,11 +99,13 @@ def code_fingerprint(*modules: str) -> str:
 
 def pack_key(rules: Sequence[Rule], backend: str) -> str:
     """SHA-256 of what the prefilter is compiled from: each rule's log patterns (text, flags,
-    source; in rule order), the tool and engine versions, the prefilter's code, the back-end.
+    source; in rule order), the tool and engine versions, the code of the prefilter, the locator
+and the log model (whose marker literals it scans for), the back-end.
 
     Only the patterns count: the rule files need not be read again to find the cache entry.
     """
-    code = code_fingerprint("analyzer.engine.prefilter", "analyzer.engine.locator")
+    # The log model's structure literals (phase and marker lines) are compiled in beside the rules.
+    code = code_fingerprint("analyzer.engine.prefilter", "analyzer.engine.locator", "analyzer.engine.lines")
     digest = hashlib.sha256(f"{__version__}|{engine_versions()}|{code}|{backend}\n".encode())
     for rule in rules:
         digest.update(rule.id.encode() + b"\0")

@@ -97,3 +97,19 @@ def test_stripping_keeps_every_line_and_its_number() -> None:
     chunks = [b"[Container] head\n--\n46 |  \n47 | [Cont", b"ainer] x\n48 | last"]
     stripped = b"".join(strip_pasted(chunks, PASTED_ROW))
     assert stripped == b"[Container] head\n--\n \n[Container] x\nlast\n"
+
+
+def test_the_consoles_phase_details_quoted_alone_name_the_command(tmp_path: Path) -> None:
+    """getcft/aws-serverless-code-pipeline-cf-template#6 quotes only the console's phase details:
+    the command and its status are named (as the agent's phase context line would), the report
+    does not say the log names no command, and the line is not repeated as an 'error-looking' tail."""
+    path = tmp_path / "details.log"
+    path.write_text(
+        "COMMAND_EXECUTION_ERROR: Error while executing command: serverless deploy --stage prod -v. Reason: exit status 1\n",
+        encoding="utf-8",
+    )
+    report = _diagnose(path)
+    assert [(f["rule_id"], f["role"], f["captures"]) for f in report["findings"]] == [
+        ("command-execution-error", "wrapper", {"command": "serverless deploy --stage prod -v", "exit_status": "1"})
+    ]
+    assert report["tail"] == []
