@@ -37,6 +37,12 @@ LOCATOR_TAG = "locator"
 LOCATOR_RULE = RuleId("unrecognised-failure")
 STOPPED_RULE = RuleId("build-stopped-mid-command")
 
+STOPPED_STATUSES = frozenset(("TIMED_OUT", "STOPPED"))
+"""Build statuses of a build that did not end by itself: its log stops inside a phase."""
+
+STRONG_SIGNALS = frozenset(("test-failure", "diagnostic", "error-words"))
+"""Located blocks that are an error the tool printed (not merely its last output or a warning)."""
+
 _SIGNALS = {
     "test-failure": "a test runner's failure report",
     "diagnostic": "an error the tool printed",
@@ -217,7 +223,17 @@ def explain_unexplained(
     if (build is not None and build.status == "SUCCEEDED") or _log_says_succeeded(structure, context):
         return []
     if structure.failure is None and structure.open_phase is not None:
-        return [_stopped(structure, build)]
+        if build is not None and build.status in STOPPED_STATUSES:
+            return [_stopped(structure, build)]
+        # Without a record that says the build was stopped, a log that ends inside a phase may
+        # be a cut copy (a report's excerpt, a log still being written): an error the tool
+        # printed before the end is the cause, and the stop is said beside it. (No baseline is
+        # fetched for it: the stop is a finding either way.)
+        located = locate(structure.window, structure.failure_span)
+        if located is None or located.signal not in STRONG_SIGNALS:
+            return [_stopped(structure, build)]
+        beside = dataclasses.replace(_stopped(structure, build), priority=-1)  # ranked after the error
+        return [_located(located, structure, context, build, context_lines, ""), beside]
     shapes, source = baseline() if baseline is not None else (frozenset(), "")
     located = locate(structure.window, structure.failure_span, shapes)
     if located is None:
@@ -279,6 +295,9 @@ def _located(
         title = "Unrecognised failure of a build command"
     elif failure is not None:
         failed = f"The build failed{where}"
+        title = "Unrecognised failure"
+    elif command and structure.open_phase:
+        failed = f"The log ends inside the command `{inert(command[:200])}`{where}"
         title = "Unrecognised failure"
     else:
         failed = "The log does not say which command failed"

@@ -95,6 +95,32 @@ def test_a_log_that_stops_mid_command_is_a_stopped_or_timed_out_build() -> None:
     assert "stops in the middle of the BUILD phase" in finding.summary
 
 
+def test_a_log_cut_after_an_error_shows_the_error_first_and_the_stop_beside_it() -> None:
+    """A report's excerpt ends inside a phase (aws-samples/lambda-go-samples#4: `go get ./...`'s
+    `cannot find package` lines, then nothing): without a record that says the build was stopped,
+    the error the tool printed is the cause, and the stop is only said beside it."""
+    from analyzer.models import Build
+
+    lines = [
+        agent("Entering phase PRE_BUILD"),  # 1
+        agent("Running command go get ./..."),  # 2
+        'golang.org/x/net/html/charset/charset.go:20:2: cannot find package "golang.org/x/text/encoding" in any of:',  # 3
+        "\t/usr/local/go/src/golang.org/x/text/encoding (from $GOROOT)",  # 4
+        "\t/go/src/golang.org/x/text/encoding (from $GOPATH)",  # 5
+    ]
+    findings = diagnose(RULES, [log_bytes(*lines)]).findings
+    assert [(f.rule_id, f.role) for f in findings] == [
+        ("unrecognised-failure", Role.CAUSE),
+        ("build-stopped-mid-command", Role.CAUSE),
+    ]
+    assert findings[0].evidence[0].line_number == 3
+    assert "The log ends inside the command `go get ./...` in the PRE_BUILD phase" in findings[0].summary
+    # A record that says the build timed out is the authority: the stop is the cause.
+    record = Build.from_api({"id": "p:1", "buildStatus": "TIMED_OUT", "phases": []})
+    timed_out = diagnose(RULES, [log_bytes(*lines)], record).findings
+    assert [f.rule_id for f in timed_out] == ["build-stopped-mid-command"]
+
+
 def test_saved_copies_of_a_log_give_the_same_diagnosis() -> None:
     lines = [
         agent("Entering phase BUILD"),
