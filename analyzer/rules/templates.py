@@ -179,8 +179,9 @@ class _BytecodeFiles(jinja2.BytecodeCache):
 _SOURCES: dict[str, str] = {}
 """Rewritten template texts by name (a SHA-256 of the text), for the loader below."""
 
-# trim_blocks drops the newline after a block tag; _keep_inline_newlines limits that to tags
-# alone on their line, so ``...{% endif %}`` at the end of a text line keeps its line break.
+# trim_blocks drops the newline after a block tag and lstrip_blocks the indent before one;
+# _keep_inline_newlines limits both to tags alone on their line, so ``...{% endif %}`` at the end
+# of a text line keeps its line break and ``   {% if x %}text`` inside a code block its indent.
 # Templates are loaded by name (not ``from_string``) so that Jinja consults the bytecode cache
 # and keeps each loaded template (an LRU of 400) for the rest of the process.
 _ENV = _RuleSandbox(
@@ -200,10 +201,13 @@ _BLOCK_TAG = re.compile(r"\{%.*?%\}", re.S)
 
 
 def _keep_inline_newlines(text: str) -> str:
-    """Mark block tags that end a line of text with ``+%}`` so Jinja keeps the line break.
+    """Mark block tags that end a line of text with ``+%}`` so Jinja keeps the line break, and
+    tags that start an indented line of text with ``{%+`` so Jinja keeps the indent.
 
-    Without it, ``run this{% endif %}`` followed by a line with a code fence glues the fence to
-    the text and the fence never closes (seen in three shipped rules). The rewrite keeps every
+    Without the first, ``run this{% endif %}`` followed by a line with a code fence glues the
+    fence to the text and the fence never closes (seen in three shipped rules). Without the
+    second, ``         {% if v %}nodejs: {{ v }}{% endif %}`` inside a list item's YAML block
+    lost its indent and fell out of the block (three shipped rules). The rewrite keeps every
     line where it was, so template error line numbers do not move.
     """
     out: list[str] = []
@@ -213,9 +217,13 @@ def _keep_inline_newlines(text: str) -> str:
         tag = match.group(0)
         out.append(text[last : match.start()])
         line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", end)
         before = _BLOCK_TAG.sub("", text[line_start : match.start()])
+        after = _BLOCK_TAG.sub("", text[end : line_end if line_end >= 0 else len(text)])
         if text.startswith("\n", end) and before.strip() and not tag.endswith(("-%}", "+%}")):
             tag = tag[:-2] + "+%}"
+        if before and not before.strip() and after.strip() and not tag.startswith(("{%-", "{%+")):
+            tag = "{%+" + tag[2:]
         out.append(tag)
         last = end
     out.append(text[last:])

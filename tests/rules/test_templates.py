@@ -20,6 +20,16 @@ def test_a_block_tag_alone_on_its_line_leaves_no_blank_line() -> None:
     assert render({"flag": False}) == "one\nthree"
 
 
+def test_a_block_tag_starting_an_indented_line_of_text_keeps_the_indent() -> None:
+    """runtime-version-unsupported's YAML example lost the indent of its filled-in line, which
+    fell out of the code block (also npm-eresolve and git-authentication-failed)."""
+    render = compile_template(
+        "1. Use it:\n\n   ```yaml\n   runtime-versions:\n     {% if v %}nodejs: {{ v }}{% else %}<runtime>: <version>{% endif %}\n   ```\n"
+    )
+    assert render({"v": "14"}) == "1. Use it:\n\n   ```yaml\n   runtime-versions:\n     nodejs: 14\n   ```"
+    assert render({}) == "1. Use it:\n\n   ```yaml\n   runtime-versions:\n     <runtime>: <version>\n   ```"
+
+
 def test_tags_side_by_side_on_their_own_line_leave_no_blank_line() -> None:
     render = compile_template("a\n{% set x = 1 %}{% set y = 2 %}\n{{ x + y }}\n")
     assert render({}) == "a\n3"
