@@ -45,6 +45,10 @@ PASTED_ROW = regex.compile(rb"^(\d{1,7}) \| ?")
 issue renders it so): the log's line number, `` | ``, the line; the table's first row (its header)
 has no number and the second is a ``--`` rule."""
 
+PASTED_ROW_PREFIX = regex.compile(rb"^\d{1,7}(?: \| ?|$)")
+"""What is taken off each line of such a paste: the row number and `` | `` (a row whose line was
+empty is its number alone)."""
+
 COMPOSE_PREFIX = regex.compile(rb"^([A-Za-z0-9][\w.-]{0,62}?)\s+\|(?: |$)")
 """The prefix ``docker compose`` puts before each line of a service's output (``agent_1  | ``,
 ``agent-1  | ``): CodeBuild's local agent (``codebuild_build.sh``) runs so."""
@@ -52,7 +56,7 @@ COMPOSE_PREFIX = regex.compile(rb"^([A-Za-z0-9][\w.-]{0,62}?)\s+\|(?: |$)")
 _TABLE_RULE = regex.compile(rb"^\s*-{2,}(?:\s*\|\s*-{2,})*\s*$")
 
 PASTE_PROBE_LINES = 400
-"""Lines at the head of a log looked at for a pasted shape (:func:`pasted_prefix`)."""
+"""Lines at the head of a log looked at for a pasted shape (:func:`pasted_shape`)."""
 
 
 class PastedShape(NamedTuple):
@@ -66,18 +70,20 @@ def pasted_shape(head: bytes) -> PastedShape | None:
     """The prefix every line of a pasted log carries (:data:`PASTED_ROW`, :data:`COMPOSE_PREFIX`),
     told from the log's head; ``None`` for a log as CodeBuild wrote it.
 
-    A shape is the log's, not a line's: half of the head's non-blank lines carry it, at least
-    three (two console rows numbered one after the other), console rows with rising numbers,
-    compose lines with one service's name, so a compiler's ``12 | code`` frame or a coverage
-    table inside a log is left alone.
+    A shape is the log's, not a line's: console rows with rising numbers, in half of the head's
+    non-blank lines (at least three, or two numbered one after the other) or two of them
+    CodeBuild agent lines; compose lines of one service, in half of the head's lines (at least
+    three). So a compiler's ``12 | code`` frame or a coverage table inside a log is left alone.
     """
     lines = [line for line in head.split(b"\n", PASTE_PROBE_LINES)[:PASTE_PROBE_LINES] if line.strip()]
     lines = [line for line in lines if not _TABLE_RULE.match(line)]
     rows = [m for m in map(PASTED_ROW.match, lines) if m is not None]
     numbers = [int(m.group(1)) for m in rows]
     rising = all(a < b for a, b in zip(numbers, numbers[1:]))
-    if len(rows) >= 2 and 2 * len(rows) >= len(lines) and rising and (len(rows) >= 3 or numbers[1] == numbers[0] + 1):
-        return PastedShape(PASTED_ROW, "a table pasted from the CodeBuild console (`N | ` before each line)")
+    most = 2 * len(rows) >= len(lines) and (len(rows) >= 3 or (len(rows) == 2 and numbers[1] == numbers[0] + 1))
+    agent_rows = sum(1 for m in rows if m.string.startswith(b"[Container] ", m.end()))
+    if rising and len(rows) >= 2 and (most or agent_rows >= 2):
+        return PastedShape(PASTED_ROW_PREFIX, "a table pasted from the CodeBuild console (`N | ` before each line)")
     services = [m.group(1) for m in map(COMPOSE_PREFIX.match, lines) if m is not None]
     if services:
         name = max(set(services), key=services.count)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from analyzer.cli import main
-from analyzer.engine.lines import PASTED_ROW, pasted_shape, strip_pasted
+from analyzer.engine.lines import PASTED_ROW_PREFIX, pasted_shape, strip_pasted
 
 
 def _diagnose(path: Path) -> dict:  # type: ignore[type-arg]
@@ -94,9 +94,39 @@ def test_a_compiler_frame_or_a_table_inside_a_log_is_not_a_paste() -> None:
 
 
 def test_stripping_keeps_every_line_and_its_number() -> None:
-    chunks = [b"[Container] head\n--\n46 |  \n47 | [Cont", b"ainer] x\n48 | last"]
-    stripped = b"".join(strip_pasted(chunks, PASTED_ROW))
-    assert stripped == b"[Container] head\n--\n \n[Container] x\nlast\n"
+    chunks = [b"[Container] head\n--\n46 |  \n47 | [Cont", b"ainer] x\n48\n49 | last"]
+    stripped = b"".join(strip_pasted(chunks, PASTED_ROW_PREFIX))
+    assert stripped == b"[Container] head\n--\n \n[Container] x\n\nlast\n"
+
+
+def test_agent_rows_amid_a_reporters_prose_are_a_paste(tmp_path: Path) -> None:
+    """aws-samples/aws-saas-factory-ref-solution-serverless-saas#3: the reporter's own lines, then
+    the console's rows (the last one empty, its number alone), then the console's phase details:
+    fewer than half the lines are rows, but the rows are CodeBuild's own lines."""
+    path = tmp_path / "issue.log"
+    path.write_text("\n".join([
+        "Error in the action's execution",
+        "Build terminated with state: FAILED",
+        "",
+        "[Container] 2021/05/29 17:57:06 Waiting for agent ping",
+        "2 | [Container] 2021/05/29 17:57:09 Waiting for DOWNLOAD_SOURCE",
+        "3 | [Container] 2021/05/29 17:57:10 Phase is DOWNLOAD_SOURCE",
+        "4 | [Container] 2021/05/29 17:57:10 CODEBUILD_SRC_DIR=/codebuild/output/src568487777/src",
+        "5 | [Container] 2021/05/29 17:57:10 Phase complete: DOWNLOAD_SOURCE State: FAILED",
+        "6 | [Container] 2021/05/29 17:57:10 Phase context status code: YAML_FILE_ERROR Message: stat /codebuild/output/src568487777/src/server/tenant-buildspec.yml: no such file or directory",
+        "7",
+        "",
+        "Phase details:",
+        "",
+        "DOWNLOAD_SOURCE | Error | YAML_FILE_ERROR: stat /codebuild/output/src568487777/src/server/tenant-buildspec.yml: no such file or directory",
+        "-- | -- | --",
+        "",
+        "Thanks for your attention",
+    ]) + "\n", encoding="utf-8")  # fmt: skip
+    report = _diagnose(path)
+    root = report["findings"][0]
+    assert (root["rule_id"], root["phase"], root["line_numbers"][0]) == ("buildspec-not-found", "DOWNLOAD_SOURCE", 9)
+    assert report["log"]["failed_phase"] == "DOWNLOAD_SOURCE"
 
 
 def test_the_consoles_phase_details_quoted_alone_name_the_command(tmp_path: Path) -> None:
