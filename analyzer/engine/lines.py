@@ -83,7 +83,7 @@ def pasted_shape(head: bytes) -> PastedShape | None:
     most = 2 * len(rows) >= len(lines) and (len(rows) >= 3 or (len(rows) == 2 and numbers[1] == numbers[0] + 1))
     agent_rows = sum(1 for m in rows if m.string.startswith(b"[Container] ", m.end()))
     if rising and len(rows) >= 2 and (most or agent_rows >= 2):
-        return PastedShape(PASTED_ROW_PREFIX, "a table pasted from the CodeBuild console (`N | ` before each line)")
+        return PastedShape(PASTED_ROW_PREFIX, "a table pasted from the CodeBuild console ('N | ' before each line)")
     services = [m.group(1) for m in map(COMPOSE_PREFIX.match, lines) if m is not None]
     if services:
         name = max(set(services), key=services.count)
@@ -91,7 +91,7 @@ def pasted_shape(head: bytes) -> PastedShape | None:
             shown = name.decode("ascii")
             return PastedShape(
                 regex.compile(rb"^" + regex.escape(name) + rb"\s+\|(?: |$)"),
-                f"docker compose output (`{shown} | ` before each line)",
+                f"docker compose output ('{shown} | ' before each line)",
             )
     return None
 

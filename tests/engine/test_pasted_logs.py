@@ -55,7 +55,7 @@ def test_a_console_table_pasted_into_an_issue_is_read_as_the_log(tmp_path: Path)
     assert report["log"]["failed_phase"] == "BUILD"
     # Line numbers are the file's; the evidence is the line without its row number.
     assert [(e["line_number"], e["text"][:36]) for e in root["evidence"]] == [(6, "[Container] 2022/05/09 09:36:05 Phas")]
-    assert report["notes"][0].startswith("the log is a table pasted from the CodeBuild console (`N | ` before each line)")
+    assert report["notes"][0].startswith("the log is a table pasted from the CodeBuild console ('N | ' before each line)")
 
 
 def test_docker_compose_output_of_a_local_build_is_read_as_the_log(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_docker_compose_output_of_a_local_build_is_read_as_the_log(tmp_path: Pat
     root = report["findings"][0]
     assert (root["rule_id"], root["phase"], root["line_numbers"]) == ("command-not-found", "INSTALL", [3, 7])
     assert root["captures"]["command"] == "juawefhkejfhekj"
-    assert "docker compose output (`agent_1 | ` before each line)" in report["notes"][0]
+    assert "docker compose output ('agent_1 | ' before each line)" in report["notes"][0]
 
 
 def test_a_compiler_frame_or_a_table_inside_a_log_is_not_a_paste() -> None:
