@@ -159,7 +159,7 @@ the regular expressions."""
 
 CANDIDATE_GROUPS: dict[str, tuple[str, ...]] = {
     # The locator's lines: the triggers, and the headings of skipped tests' sections.
-    "trigger": (*TRIGGER_PATTERNS, "pending", "skipped", "ignored"),
+    "trigger": (*TRIGGER_PATTERNS, "pending", "skipped", "ignored", "expected"),
     # A command's start: CodeBuild's echo, Travis's, GitHub Actions'.
     "command": ("running command ", r"\$ ", r"##\[group\]run "),
     # pytest's failure sections: the header, the end, captured output, E lines, the location.
@@ -412,6 +412,12 @@ RULE = regex.compile(r"^-{10,}\s*$")
 UNDERLINE = regex.compile(r"^\s*[-=_~*]{3,}\s*$")
 """A rule under a header (dashes, equals signs): the header's underline, not what follows it."""
 
+EXPECTED = regex.compile(r"^\s*(?:[-+#>|]\s*)?(?i:expected)\b[^:]{0,20}:")
+"""An assertion's expected value (``Expected: 3``, ``  expected: false``, ``#     expected: '__'``)."""
+
+ACTUAL = regex.compile(r"^\s*(?:[-+#>|]\s*)?(?i:actual|received|but\ was|got|found|instead)\b[^:]{0,20}:")
+"""The value an assertion got, under its expected one (``Actual: 4``, ``Received: 4``, ``But was: 4``)."""
+
 BANNER = regex.compile(r"^\s*([-=_~*#])\1{2,} \S.* \1{3,}\s*$")
 """A section's title between rules (``==== FAILURES ====``, ``____ test_x ____``)."""
 
@@ -534,6 +540,8 @@ class _Span:
         self.window, self.first, self.last, self.baseline = window, first, last, baseline
         self.texts: dict[int, str] = {}
         self.kinds: dict[int, str] = {}
+        self.pairs: dict[int, int] = {}
+        """An assertion's ``Expected:`` line -> its ``Actual:`` line."""
 
     def _add(self, lines: Iterable[Line]) -> list[int]:
         numbers = []
@@ -583,6 +591,15 @@ def _post_process(span: _Span, order: list[int]) -> None:
     for number in order:
         if kinds[number] == "test-failure" and _unexplained(span, number):
             kinds[number] = "progress"
+    # An assertion's report, whatever the runner: "Expected: x" with "Actual: y" (Received,
+    # But was, Got) on the next line.
+    for number in order:
+        if kinds[number] in ("other", "error-words") and EXPECTED.match(texts[number]):
+            below = span.after(number, 1)
+            actual = below[0] if below and below[0] == number + 1 and ACTUAL.match(texts[below[0]]) else None
+            if actual is not None:
+                kinds[number] = "diagnostic"
+                span.pairs[number] = actual
     # A numbered item is a failure report when an error follows it, outside a Pending section.
     if not any(kinds[n] == "numbered" for n in order):
         return
@@ -667,6 +684,15 @@ def locate(
             exception = _exception_line(lines, below[1])
             if exception is not None:
                 return Located(tuple(window.lines_at([anchor, exception])), signal)
+    if anchor in lines.pairs:
+        # An assertion's expected and actual values, with what failed (the test, the
+        # assertion) when the line above names it.
+        block = list(range(anchor, lines.pairs[anchor] + 1))
+        above = lines.after(anchor - 2, 1) if anchor - 1 >= first else []
+        if above and above[0] == anchor - 1 and kinds[above[0]] not in ("boilerplate", "summary", "wrapper", "progress", "baseline"):
+            if texts[above[0]].strip() and not BOILERPLATE.match(texts[above[0]]):
+                block.insert(0, above[0])
+        return Located(tuple(window.lines_at(block[:MAX_BLOCK])), signal)
     if BARE_HEADER.match(texts[anchor]):
         anchor = _reason_under(lines, anchor)
     block = [anchor]

@@ -97,3 +97,40 @@ def test_a_bare_status_word_under_a_header_is_a_summary_not_another_tests_line()
         "FAIL",  # 4
     )
     assert shown[0] == 3
+
+
+def test_an_assertions_expected_and_actual_values_are_the_block_with_what_failed_above() -> None:
+    data = _travis(
+        "./run-checks",
+        "Describing totals",  # 2
+        "  [x] sums the basket -> values differ",  # 3: what failed, in no wording the locator knows
+        "  Expected: 110",  # 4
+        "  Actual:   100",  # 5
+        "  at checks/totals.check:16",  # 6
+        "3 checks, 2 passed",  # 7
+    )
+    assert _shown(data) == [3, 4, 5]
+
+
+def test_an_assertion_is_only_expected_with_actual_on_the_next_line() -> None:
+    # A test named after what it expects is no assertion; nor is an "Actual:" two lines on.
+    data = _travis(
+        "./run-checks",
+        "  [+] expected: id +id, message +mess 46ms",  # 2
+        "  [+] next check",  # 3
+        "  actual: id -id",  # 4
+        "error: connection refused by db:5432",  # 5
+    )
+    assert _shown(data) == [5]
+
+
+def test_the_first_decisive_line_wins_over_a_later_assertion() -> None:
+    # A tool's error above an assertion printed later: the earlier error is the block.
+    data = _travis(
+        "./get-models.sh",
+        "ERROR: no certificate subject alternative name matches",  # 2
+        "Verifying checksums.",  # 3
+        "  + Expected: 199a2c0d32fd0f22f14ad2d248280475",  # 4
+        "  + Actual: ",  # 5
+    )
+    assert _shown(data)[0] == 2
