@@ -29,7 +29,7 @@ from analyzer.engine.ranking import (
     sharpen_evidence,
 )
 from analyzer.engine.structure import LogStructure, StructureBuilder
-from analyzer.engine.tail import ErrorTail
+from analyzer.engine.tail import ErrorTail, tail_before
 from analyzer.models import Build, Diagnosis, Finding, LogStats, Role, Rule, RuleProblem, Severity
 
 SUCCEEDED_NOTE = "the build succeeded: findings, if any, did not fail it"
@@ -233,15 +233,23 @@ def diagnose(
         # With no cause at all (not even a located block: the failing command printed
         # nothing the locator reads as an error), the log's last complaints are kept.
         # A build that passed has no failure to look for (its 'error' lines did not fail it).
-        tail=_tail(tail, structure, redact) if not passed and not any(f.role is Role.CAUSE for f in findings) else (),
+        tail=(
+            _tail(tail, structure, options.tail_lines, redact)
+            if not passed and not any(f.role is Role.CAUSE for f in findings)
+            else ()
+        ),
     )
 
 
-def _tail(tail: ErrorTail, structure: LogStructure | None, redact: bool) -> tuple[Any, ...]:
-    # A line that ends a command or a phase (a pasted ``COMMAND_EXECUTION_ERROR: ...``) only
-    # reports the failure, and a finding shows it already.
-    markers = {marker.line for marker in structure.markers} if structure is not None else set()
-    lines = tuple(line for line in tail.lines() if line.line_number not in markers)
+def _tail(tail: ErrorTail, structure: LogStructure | None, size: int, redact: bool) -> tuple[Any, ...]:
+    if structure is not None and structure.failure is not None:
+        # The first failed command's own complaints, not a later phase's lines.
+        lines = tail_before(structure.window, structure.failure.line, size)
+    else:
+        # A line that ends a command or a phase (a pasted ``COMMAND_EXECUTION_ERROR: ...``)
+        # only reports the failure, and a finding shows it already.
+        markers = {marker.line for marker in structure.markers} if structure is not None else set()
+        lines = tuple(line for line in tail.lines() if line.line_number not in markers)
     if not redact or not lines:
         return lines
     from analyzer.redact import redact_context

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from analyzer.engine.lines import Line, LineKind
+from analyzer.engine.structure import Window
 from analyzer.models import ContextLine
 
 ERRORISH = re.compile(r"(?i)\b(?:error|fail(?:ed|ure)?|fatal|exception|denied|cannot|not found)\b")
@@ -56,3 +57,26 @@ class ErrorTail:
     def lines(self) -> tuple[ContextLine, ...]:
         """The kept lines, in log order (call :meth:`close` first)."""
         return tuple(self._lines) if self.size > 0 else ()
+
+
+def tail_before(window: Window, before: int, size: int) -> tuple[ContextLine, ...]:
+    """The last ``size`` command output lines matching :data:`ERRORISH` in ``window`` before line
+    ``before`` (the first failure's marker), among the :data:`WINDOW` lines before it.
+
+    When the log shows which command failed first, its complaints are the tail: lines of a later
+    phase (a ``post_build`` script's source echoed, its ``STATUS='FAILED'``) are not.
+    """
+    if size <= 0:
+        return ()
+    found: list[ContextLine] = []
+    last = min(before - 1, window.last)
+    stop = max(window.first, before - WINDOW)
+    while last >= stop and len(found) < size:
+        first = max(stop, last - 255)
+        for line in reversed(window.lines(first, last)):
+            if line.kind == LineKind.OUTPUT and ERRORISH.search(line.text):
+                found.append(ContextLine(line.number, line.text))
+                if len(found) == size:
+                    break
+        last = first - 1
+    return tuple(reversed(found))

@@ -61,3 +61,23 @@ def test_codebuilds_own_lines_are_not_the_tail() -> None:
     assert diagnose(load_rules().rules, [log.encode()], options=unlocated).tail == ()
     failing = log.replace("checking the release notes", "error: release notes missing for 2.1.0")
     assert [c.line_number for c in diagnose(load_rules().rules, [failing.encode()], options=unlocated).tail] == [2]
+
+
+def test_the_tail_is_the_first_failed_commands_not_a_later_phases() -> None:
+    """aws-samples/serverless-full-stack-webapp-starter-kit#26: after the failed BUILD command, a
+    POST_BUILD command echoes its script (``STATUS='FAILED'``, ``REASON="... failed ..."``): those
+    lines only look like errors. The tail is the failed command's own complaints."""
+    from analyzer.rules import load_rules
+
+    log = "\n".join([
+        "[Container] 2023/12/28 07:27:40.100000 Running command npm run build",  # 1
+        "error TS2304: Cannot find name 'Foo'.",  # 2
+        "[Container] 2023/12/28 07:27:53.678464 Command did not exit successfully npm run build exit status 1",  # 3
+        "[Container] 2023/12/28 07:27:53.681780 Phase complete: BUILD State: FAILED",  # 4
+        "[Container] 2023/12/28 07:27:53.717323 Entering phase POST_BUILD",  # 5
+        "[Container] 2023/12/28 07:27:53.723089 Running command",  # 6
+        "STATUS='FAILED'",  # 7
+        'REASON="NodejsBuild failed. See CloudWatch Log stream for the detailed reason"',  # 8
+    ]) + "\n"  # fmt: skip
+    tail = diagnose(load_rules().rules, [log.encode()], options=EngineOptions(locate=False)).tail
+    assert [c.line_number for c in tail] == [2]
