@@ -134,7 +134,7 @@ TRIGGER_WORDS = (
     "err", "fail", "fatal", "exception", "denied", "cannot", "can't", "unable", "not found", "could not",
     "no such", "invalid", "missing", "undefined", "abort", "panic", "refused", "timed out", "killed",
     "segmentation", "unresolved", "not defined", "incompatible", "unsatisfied", "conflict", "problem",
-    "broken", "unexpected", "traceback", "dubious", "not ok", "●", "❌", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
+    "broken", "unexpected", "traceback", "dubious", "not ok", "exit", "●", "❌", "✕", "✗", "✖", "×", "[-]", "*** ", " stdout ---",
 )
 """Lower-case words of which a line classified above zero holds one (or it matches
 :data:`TRIGGER_START`): a cheap test before the regular expressions."""
@@ -288,6 +288,8 @@ WRAPPER = regex.compile(
       | Warning:\ Task\ ".*"\ failed
       | \S+\ (?:returned|exited\ with)\ (?:non-zero\ )?(?:exit\ )?(?:status|code)\ [1-9]
       | (?:ERROR:\ )?"[^"]+"\ exited\ with\ [1-9]\d*\.?\s*$  # npm-run-all
+      | .*\b(?:exit(?:ed)?|returned|failed|terminated|completed|finished)\b[^.]{0,40}?\b(?:(?:exit\ )?(?:status|code|value)|with)\s*[:=]?\s*-?[1-9]\d*\.?\s*$
+                                                            # any tool's "x exited with 2", "failed with exit code 1", "returned non-zero exit status 100"
       | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
       | ERROR:\ .*\bfailed\ while\ processing\b
       | The\ following\ build\ commands\ failed:                 # xcodebuild's list of failed steps

@@ -12,6 +12,7 @@ from analyzer.engine import diagnose
 from analyzer.engine.lines import iter_lines
 from analyzer.engine.locator import locate
 from analyzer.rules import load_rules
+from tests.helpers import locator_kind as _kind
 
 RULES = load_rules().rules
 
@@ -134,3 +135,22 @@ def test_the_first_decisive_line_wins_over_a_later_assertion() -> None:
         "  + Actual: ",  # 5
     )
     assert _shown(data)[0] == 2
+
+
+def test_a_line_that_only_says_a_command_exited_non_zero_is_a_wrapper_not_the_error() -> None:
+    for text in (
+        "ERROR: step lint-vars exited with status 1",
+        "error Command failed with exit code 1.",
+        "Process finished with exit code 2",
+        "subprocess.CalledProcessError: Command '['apt-get', 'update']' returned non-zero exit status 100",
+        "exit status 1",
+    ):
+        assert _kind(text) == "wrapper", text
+    # What the command printed is the error, not the runner's line that it exited.
+    data = _travis(
+        "./lint-all",
+        "checking variables",  # 2
+        "✖ Variable $accent is not being used!",  # 3
+        "ERROR: step lint-vars exited with status 1",  # 4
+    )
+    assert _shown(data) == [3]
