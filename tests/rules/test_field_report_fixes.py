@@ -40,3 +40,19 @@ def test_ecr_pull_denied_names_the_logged_repository_and_region(pack) -> None:  
     fix = _flat(root.remediation)
     assert "aws ecr describe-images --repository-name ami-build-env --region ca-central-1" in fix
     assert "<repository>" not in fix and "<region>" not in fix
+
+
+def test_serverless_box_gives_its_message_not_its_boilerplate(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "serverless-error", "positive-v1-access-denied")
+    assert root.first_line == 5 and root.captures["message"] == "Access Denied"
+    assert "“Access Denied”" in root.summary
+    assert "Get Support" not in root.summary and "docs.serverless.com" not in root.summary
+    assert "deployment bucket" in _flat(root.remediation)
+
+
+def test_serverless_missing_credentials_outranks_the_box(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "serverless-credentials-not-found", "positive-v1-deployment-bucket")
+    assert root.first_line == 6
+    assert "1.48.2" in root.remediation and "AWS_PROFILE" in root.remediation
+    profile = _root(pack, "serverless-credentials-not-found", "positive-v2-profile")
+    assert "`sandbox`" in profile.summary and "--aws-profile sandbox" in profile.remediation
