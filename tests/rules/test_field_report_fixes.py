@@ -56,3 +56,8 @@ def test_serverless_missing_credentials_outranks_the_box(pack) -> None:  # type:
     assert "1.48.2" in root.remediation and "AWS_PROFILE" in root.remediation
     profile = _root(pack, "serverless-credentials-not-found", "positive-v2-profile")
     assert "`sandbox`" in profile.summary and "--aws-profile sandbox" in profile.remediation
+
+
+def test_runtime_version_example_keeps_the_filled_version_inside_its_yaml_block(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "runtime-version-unsupported", "positive-nodejs-15")
+    assert "       runtime-versions:\n         nodejs: 12\n   ```\n" in root.remediation
