@@ -61,3 +61,19 @@ def test_serverless_missing_credentials_outranks_the_box(pack) -> None:  # type:
 def test_runtime_version_example_keeps_the_filled_version_inside_its_yaml_block(pack) -> None:  # type: ignore[no-untyped-def]
     root = _root(pack, "runtime-version-unsupported", "positive-nodejs-15")
     assert "       runtime-versions:\n         nodejs: 12\n   ```\n" in root.remediation
+
+
+def test_invalid_buildspec_names_its_line_once_and_says_it_is_the_projects_inline_one(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "buildspec-invalid-yaml", "positive-inline-line-in-message")
+    assert _flat(root.summary) == (
+        "CodeBuild could not read the project's own (inline) buildspec: did not find expected ',' or ']' "
+        "at line 19. The build stopped before running any command."
+    )
+    assert "not a file in the repository" in _flat(root.remediation)
+
+
+def test_invalid_buildspec_reads_the_scanner_message_as_a_tab(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "buildspec-invalid-yaml", "positive-tab")
+    assert "(line 3)" not in root.summary
+    fix = _flat(root.remediation)
+    assert "**tab** on line 3" in fix and "not a file in the repository" not in fix
