@@ -77,3 +77,18 @@ def test_invalid_buildspec_reads_the_scanner_message_as_a_tab(pack) -> None:  # 
     assert "(line 3)" not in root.summary
     fix = _flat(root.remediation)
     assert "**tab** on line 3" in fix and "not a file in the repository" not in fix
+
+
+def test_missing_buildspec_path_is_relative_to_the_printed_source_directory(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "buildspec-not-found", "positive-codepipeline-source-dir")
+    assert "at `buildspecs/build.yml` in the build's source" in _flat(root.summary)
+    assert "s3/00" not in root.summary + root.remediation
+    assert "The project names the buildspec `buildspecs/build.yml`" in _flat(root.remediation)
+
+
+def test_missing_buildspec_at_a_named_path_does_not_say_the_project_named_none(pack) -> None:  # type: ignore[no-untyped-def]
+    fix = _flat(_root(pack, "buildspec-not-found", "positive-named-path").remediation)
+    assert "The project names the buildspec `server/tenant-buildspec.yml`" in fix
+    assert "unless the project names another path" not in fix and "ci/buildspec.yml" not in fix
+    default = _flat(_root(pack, "buildspec-not-found", "positive-stat-no-such-file").remediation)
+    assert "looks for `buildspec.yml` at the root of the source directory" in default
