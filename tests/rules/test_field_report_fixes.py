@@ -92,3 +92,16 @@ def test_missing_buildspec_at_a_named_path_does_not_say_the_project_named_none(p
     assert "unless the project names another path" not in fix and "ci/buildspec.yml" not in fix
     default = _flat(_root(pack, "buildspec-not-found", "positive-stat-no-such-file").remediation)
     assert "looks for `buildspec.yml` at the root of the source directory" in default
+
+
+def test_missing_sudo_is_fixed_by_dropping_it_not_installing_it(pack) -> None:  # type: ignore[no-untyped-def]
+    fix = _root(pack, "command-not-found", "positive-sudo").remediation
+    assert "runs the buildspec's commands as root" in _flat(fix)
+    assert "      - pip install --upgrade awscli\n" in fix
+    assert "apt-get install -y sudo" not in fix and "runtime-versions" not in fix
+
+
+def test_missing_pip_installs_python3_pip_without_an_unrelated_runtime(pack) -> None:  # type: ignore[no-untyped-def]
+    fix = _root(pack, "command-not-found", "positive-pip-missing").remediation
+    assert "apt-get install -y python3-pip" in fix
+    assert "install -y pip " not in fix and "nodejs: 20" not in fix
