@@ -105,3 +105,11 @@ def test_missing_pip_installs_python3_pip_without_an_unrelated_runtime(pack) -> 
     fix = _root(pack, "command-not-found", "positive-pip-missing").remediation
     assert "apt-get install -y python3-pip" in fix
     assert "install -y pip " not in fix and "nodejs: 20" not in fix
+
+
+def test_docker_hub_limit_names_the_image_buildkit_was_resolving(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "docker-hub-rate-limit", "positive-buildkit-load-metadata")
+    assert root.captures["image"] == "docker.io/library/alpine:3.15.0"
+    fix = _flat(root.remediation)
+    assert "`public.ecr.aws/docker/library/alpine:3.15.0`" in fix and "docker-hub/library/alpine:3.15.0" in fix
+    assert "<image>" not in fix
