@@ -113,3 +113,8 @@ def test_docker_hub_limit_names_the_image_buildkit_was_resolving(pack) -> None: 
     fix = _flat(root.remediation)
     assert "`public.ecr.aws/docker/library/alpine:3.15.0`" in fix and "docker-hub/library/alpine:3.15.0" in fix
     assert "<image>" not in fix
+
+
+def test_lockfile_fix_follows_npm_ci_into_its_prefix_directory(pack) -> None:  # type: ignore[no-untyped-def]
+    fix = _root(pack, "npm-ci-lockfile-out-of-sync", "positive-prefix-dir").remediation
+    assert "npm --prefix infra install" in fix and "git add infra/package-lock.json" in fix
