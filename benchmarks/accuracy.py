@@ -537,7 +537,9 @@ def main(argv: list[str] | None = None) -> int:
             "locator read in every log, and those that fire in one repository's logs only (listed below) are\n"
             "taken out for that repository's logs, which are diagnosed again without them. It is the figure\n"
             "to expect on logs of tools the locator was never shown (the audit at `7a60c0d`, leaving each\n"
-            "pattern out in turn, found 76.1%). `tests/engine/test_locator_ecosystems.py` adds kinds of\n"
+            "pattern out in turn, found 76.1%; this measure at `9e1f778`, before the generic signals of\n"
+            "`tests/engine/test_locator_generic.py`: 73.4%, 292 of 398, precision 0.68).\n"
+            "`tests/engine/test_locator_ecosystems.py` adds kinds of\n"
             "ecosystems this half lacks, from public failed logs.\n\n"
         )
         path.write_text(head + text, encoding="utf-8")
