@@ -48,3 +48,30 @@ def locator_kind(text: str) -> str:
 
     line = next(iter_lines([text.encode()]))
     return classify(_text(line)) if _triggered(_text(line)) else "other"
+
+
+def travis_log(command: str, *output: str) -> bytes:
+    """A Travis log: the command's echo (line 1), its output (from line 2), Travis's exit line."""
+    lines = [f"$ {command}", *output, "", f'The command "{command}" exited with 1.', "", "Done. Your build exited with 1."]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def located_lines(data: bytes) -> list[int]:
+    """The evidence lines of the failure locator's finding, which must top the report of ``data``."""
+    from analyzer.engine import diagnose
+
+    top = diagnose(_shipped_rules(), [data]).findings[0]
+    assert top.rule_id == "unrecognised-failure"
+    return [e.line_number for e in top.evidence]
+
+
+_RULES: list = []
+
+
+def _shipped_rules():  # type: ignore[no-untyped-def]
+    from analyzer.rules import load_rules
+
+    if not _RULES:
+        _RULES.extend(load_rules().rules)
+    return _RULES
+

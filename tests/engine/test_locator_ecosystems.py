@@ -11,22 +11,9 @@ from __future__ import annotations
 
 from analyzer.engine import diagnose
 from analyzer.rules import load_rules
-from tests.helpers import locator_kind as _kind, log_bytes
+from tests.helpers import located_lines as _shown, locator_kind as _kind, log_bytes, travis_log as _travis
 
 RULES = load_rules().rules
-
-
-def _travis(command: str, *output: str) -> bytes:
-    """A Travis log: the command's echo (line 1), its output (from line 2), Travis's exit line."""
-    lines = [f"$ {command}", *output, "", f'The command "{command}" exited with 1.', "", "Done. Your build exited with 1."]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _shown(data: bytes) -> list[int]:
-    top = diagnose(RULES, [data]).findings[0]
-    assert top.rule_id == "unrecognised-failure"
-    return [e.line_number for e in top.evidence]
-
 
 
 def test_ctest_shows_the_failed_test_not_its_closing_lines() -> None:
