@@ -118,3 +118,10 @@ def test_docker_hub_limit_names_the_image_buildkit_was_resolving(pack) -> None: 
 def test_lockfile_fix_follows_npm_ci_into_its_prefix_directory(pack) -> None:  # type: ignore[no-untyped-def]
     fix = _root(pack, "npm-ci-lockfile-out-of-sync", "positive-prefix-dir").remediation
     assert "npm --prefix infra install" in fix and "git add infra/package-lock.json" in fix
+
+
+def test_gopath_missing_package_names_it_and_gives_modules_or_go_get(pack) -> None:  # type: ignore[no-untyped-def]
+    root = _root(pack, "go-package-not-found-gopath", "positive-go-get-gopath")
+    assert root.first_line == 5 and root.captures["package"] == "golang.org/x/text/encoding"
+    fix = _flat(root.remediation)
+    assert "go mod init" in fix and "go get -d golang.org/x/text/encoding" in fix
