@@ -96,17 +96,18 @@ def test_a_log_that_stops_mid_command_is_a_stopped_or_timed_out_build() -> None:
 
 
 def test_a_log_cut_after_an_error_shows_the_error_first_and_the_stop_beside_it() -> None:
-    """A report's excerpt ends inside a phase (aws-samples/lambda-go-samples#4: `go get ./...`'s
-    `cannot find package` lines, then nothing): without a record that says the build was stopped,
-    the error the tool printed is the cause, and the stop is only said beside it."""
+    """A report's excerpt ends inside a phase (as aws-samples/lambda-go-samples#4's does after
+    `go get ./...`'s `cannot find package` lines, which go-package-not-found-gopath now names; here
+    compile errors no rule names): without a record that says the build was stopped, the error the
+    tool printed is the cause, and the stop is only said beside it."""
     from analyzer.models import Build
 
     lines = [
         agent("Entering phase PRE_BUILD"),  # 1
-        agent("Running command go get ./..."),  # 2
-        'golang.org/x/net/html/charset/charset.go:20:2: cannot find package "golang.org/x/text/encoding" in any of:',  # 3
-        "\t/usr/local/go/src/golang.org/x/text/encoding (from $GOROOT)",  # 4
-        "\t/go/src/golang.org/x/text/encoding (from $GOPATH)",  # 5
+        agent("Running command go build ./..."),  # 2
+        "./handler/main.go:20:2: undefined: charset.NewReaderLabel",  # 3
+        "./handler/main.go:21:9: undefined: charset.Lookup",  # 4
+        "./handler/main.go:22:5: too many errors",  # 5
     ]
     findings = diagnose(RULES, [log_bytes(*lines)]).findings
     assert [(f.rule_id, f.role) for f in findings] == [
@@ -114,7 +115,7 @@ def test_a_log_cut_after_an_error_shows_the_error_first_and_the_stop_beside_it()
         ("build-stopped-mid-command", Role.CAUSE),
     ]
     assert findings[0].evidence[0].line_number == 3
-    assert "The log ends inside the command `go get ./...` in the PRE_BUILD phase" in findings[0].summary
+    assert "The log ends inside the command `go build ./...` in the PRE_BUILD phase" in findings[0].summary
     # A record that says the build timed out is the authority: the stop is the cause.
     record = Build.from_api({"id": "p:1", "buildStatus": "TIMED_OUT", "phases": []})
     timed_out = diagnose(RULES, [log_bytes(*lines)], record).findings
