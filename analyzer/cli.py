@@ -592,7 +592,8 @@ def _diagnose(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         from analyzer.engine.locator import baseline_shapes
         from analyzer.sources.file import FileSource
 
-        options = dataclasses.replace(options, baseline=baseline_shapes(FileSource(args.baseline_log).chunks()))
+        baseline = baseline_shapes(pipeline.baseline_chunks(FileSource(args.baseline_log)))
+        options = dataclasses.replace(options, baseline=baseline)
     failure = None
     from analyzer.sources.base import Deadline
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -76,13 +76,29 @@ def diagnose_log(
             "give the build's text log, plain or gzip"
         )
     notes = []
-    pasted = pasted_shape(first)
-    if pasted is not None:
-        chunks = strip_pasted(chunks, pasted.prefix)
-        notes.append(f"the log is {pasted.description}: the prefix was taken off each line; line numbers are the file's")
     bounded = BoundedLog(chunks, deadline=deadline)
-    diagnosis = engine.diagnose(rules, bounded, build, log_source=source.description, notes=notes, options=options)
+    read: Iterable[bytes] = bounded
+    pasted = pasted_shape(first)
+    if pasted is not None:  # on the bounded lines: a pasted line is cut like any other
+        read = strip_pasted(bounded, pasted.prefix)
+        notes.append(f"the log is {pasted.description}: the prefix was taken off each line; line numbers are the file's")
+    diagnosis = engine.diagnose(rules, read, build, log_source=source.description, notes=notes, options=options)
     return _noting_cuts(diagnosis, bounded)
+
+
+def baseline_chunks(source: LogSource) -> Iterator[bytes]:
+    """A passing build's log given by the user (``--baseline-log``), read as :func:`diagnose_log`
+    reads a failed one: UTF-16 decoded, lines cut at the bounded reader's size, a paste's prefix
+    taken off, so its lines have the failed log's shapes."""
+    first, chunks = _peek(source.chunks())
+    utf16 = _utf16(first) if first is not None else None
+    if utf16:
+        first, chunks = _peek(_as_utf8(chunks, utf16))
+    if first is None:
+        return iter(())
+    bounded: Iterator[bytes] = iter(BoundedLog(chunks))
+    pasted = pasted_shape(first)
+    return strip_pasted(bounded, pasted.prefix) if pasted is not None else bounded
 
 
 def _utf16(head: bytes) -> str | None:

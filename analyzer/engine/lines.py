@@ -45,13 +45,16 @@ PASTED_ROW = regex.compile(rb"^(\d{1,7}) \| ?")
 issue renders it so): the log's line number, `` | ``, the line; the table's first row (its header)
 has no number and the second is a ``--`` rule."""
 
-PASTED_ROW_PREFIX = regex.compile(rb"^\d{1,7}(?: \| ?|$)")
+PASTED_ROW_PREFIX = regex.compile(rb"^\d{1,7}(?: \| ?|\r?$)")
 """What is taken off each line of such a paste: the row number and `` | `` (a row whose line was
 empty is its number alone)."""
 
-COMPOSE_PREFIX = regex.compile(rb"^([A-Za-z0-9][\w.-]{0,62}?)\s+\|(?: |$)")
+COMPOSE_PREFIX = regex.compile(rb"^([A-Za-z0-9][\w.-]{0,62}?[_-]\d{1,3})\s+\|(?: |\r?$)")
 """The prefix ``docker compose`` puts before each line of a service's output (``agent_1  | ``,
-``agent-1  | ``): CodeBuild's local agent (``codebuild_build.sh``) runs so."""
+``agent-1  | ``: the service and its replica number): CodeBuild's local agent
+(``codebuild_build.sh``) runs so."""
+
+_AGENT = b"[Container] "
 
 _TABLE_RULE = regex.compile(rb"^\s*-{2,}(?:\s*\|\s*-{2,})*\s*$")
 
@@ -67,42 +70,47 @@ class PastedShape(NamedTuple):
 
 
 def pasted_shape(head: bytes) -> PastedShape | None:
-    """The prefix every line of a pasted log carries (:data:`PASTED_ROW`, :data:`COMPOSE_PREFIX`),
+    """The prefix the lines of a pasted log carry (:data:`PASTED_ROW`, :data:`COMPOSE_PREFIX`),
     told from the log's head; ``None`` for a log as CodeBuild wrote it.
 
-    A shape is the log's, not a line's: console rows with rising numbers, in half of the head's
-    non-blank lines (at least three, or two numbered one after the other) or two of them
-    CodeBuild agent lines; compose lines of one service, in half of the head's lines (at least
-    three). So a compiler's ``12 | code`` frame or a coverage table inside a log is left alone.
+    Only CodeBuild's own lines tell a paste: at least two of the prefixed lines hold an agent line
+    (``[Container] ...``), console rows with rising numbers, compose lines of one service with no
+    agent line outside the prefix. So a compiler's ``12 | code`` frame, CDK's ``Stack | 0/12 |``
+    events, a coverage table, or a build that runs ``docker compose up`` is left alone.
     """
-    lines = [line for line in head.split(b"\n", PASTE_PROBE_LINES)[:PASTE_PROBE_LINES] if line.strip()]
-    lines = [line for line in lines if not _TABLE_RULE.match(line)]
+    lines = head.split(b"\n", PASTE_PROBE_LINES)[:PASTE_PROBE_LINES]
     rows = [m for m in map(PASTED_ROW.match, lines) if m is not None]
     numbers = [int(m.group(1)) for m in rows]
-    rising = all(a < b for a, b in zip(numbers, numbers[1:]))
-    most = 2 * len(rows) >= len(lines) and (len(rows) >= 3 or (len(rows) == 2 and numbers[1] == numbers[0] + 1))
-    agent_rows = sum(1 for m in rows if m.string.startswith(b"[Container] ", m.end()))
-    if rising and len(rows) >= 2 and (most or agent_rows >= 2):
+    agent_rows = sum(1 for m in rows if m.string.startswith(_AGENT, m.end()))
+    if agent_rows >= 2 and all(a < b for a, b in zip(numbers, numbers[1:])):
         return PastedShape(PASTED_ROW_PREFIX, "a table pasted from the CodeBuild console ('N | ' before each line)")
-    services = [m.group(1) for m in map(COMPOSE_PREFIX.match, lines) if m is not None]
-    if services:
-        name = max(set(services), key=services.count)
-        if services.count(name) >= 3 and 2 * services.count(name) >= len(lines):
-            shown = name.decode("ascii")
-            return PastedShape(
-                regex.compile(rb"^" + regex.escape(name) + rb"\s+\|(?: |$)"),
-                f"docker compose output ('{shown} | ' before each line)",
-            )
-    return None
+    if any(line.startswith(_AGENT) for line in lines):
+        return None  # the agent writes its lines itself: compose lines are the build's own output
+    services: dict[bytes, int] = {}
+    for found in map(COMPOSE_PREFIX.match, lines):
+        if found is not None and found.string.startswith(_AGENT, found.end()):
+            services[found.group(1)] = services.get(found.group(1), 0) + 1
+    name = max(services, key=services.__getitem__, default=None)
+    if name is None or services[name] < 2:
+        return None
+    return PastedShape(
+        regex.compile(rb"^" + regex.escape(name) + rb"\s+\|(?: |\r?$)"),
+        f"docker compose output ('{name.decode('ascii')} | ' before each line)",
+    )
 
 
 def strip_pasted(chunks: Iterable[bytes], prefix: regex.Pattern[bytes]) -> Iterator[bytes]:
-    """``chunks`` with ``prefix`` taken off each line that starts with it; lines keep their numbers."""
+    """``chunks`` with ``prefix`` taken off each line that starts with it (and, in a console
+    table's rows, GitHub's ``\\|`` escape undone); lines keep their numbers. Give it bounded
+    chunks (:class:`~analyzer.sources.base.BoundedLog`): it holds a line at a time."""
+    unescape = prefix is PASTED_ROW_PREFIX
     batch: list[bytes] = []
     size = 0
     for line in split_lines(chunks):
         found = prefix.match(line)
         kept = line[found.end() :] if found is not None else line
+        if found is not None and unescape:
+            kept = kept.replace(b"\\|", b"|")  # GitHub escapes a cell's pipes
         batch.append(kept)
         size += len(kept) + 1
         if size >= 1 << 16:

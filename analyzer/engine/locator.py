@@ -420,6 +420,13 @@ EXPECTED = regex.compile(r"^\s*(?:[-+#>|]\s*)?(?i:expected)\b[^:]{0,20}:")
 ACTUAL = regex.compile(r"^\s*(?:[-+#>|]\s*)?(?i:actual|received|but\ was|got|found|instead)\b[^:]{0,20}:")
 """The value an assertion got, under its expected one (``Actual: 4``, ``Received: 4``, ``But was: 4``)."""
 
+def _value(text: str, label: regex.Pattern[str]) -> str:
+    """What follows an assertion's label: a pair whose values agree (a checksum that matched) is
+    no failure."""
+    found = label.match(text)
+    return text[found.end() :].strip() if found is not None else text
+
+
 BANNER = regex.compile(r"^\s*([-=_~*#])\1{2,} \S.* \1{3,}\s*$")
 """A section's title between rules (``==== FAILURES ====``, ``____ test_x ____``)."""
 
@@ -599,7 +606,7 @@ def _post_process(span: _Span, order: list[int]) -> None:
         if kinds[number] in ("other", "error-words") and EXPECTED.match(texts[number]):
             below = span.after(number, 1)
             actual = below[0] if below and below[0] == number + 1 and ACTUAL.match(texts[below[0]]) else None
-            if actual is not None:
+            if actual is not None and _value(texts[number], EXPECTED) != _value(texts[actual], ACTUAL):
                 kinds[number] = "diagnostic"
                 span.pairs[number] = actual
     # A numbered item is a failure report when an error follows it, outside a Pending section.

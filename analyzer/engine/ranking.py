@@ -41,6 +41,9 @@ STOPPED_STATUSES = frozenset(("TIMED_OUT", "STOPPED"))
 """Build statuses of a build that did not end by itself: its log stops inside a phase."""
 
 STRONG_SIGNALS = frozenset(("test-failure", "diagnostic", "error-words"))
+
+CUT_ERROR_LINES = 20
+"""How near the end of a log that stops inside a phase an error must be to be its cause."""
 """Located blocks that are an error the tool printed (not merely its last output or a warning)."""
 
 _SIGNALS = {
@@ -227,10 +230,16 @@ def explain_unexplained(
             return [_stopped(structure, build)]
         # Without a record that says the build was stopped, a log that ends inside a phase may
         # be a cut copy (a report's excerpt, a log still being written): an error the tool
-        # printed before the end is the cause, and the stop is said beside it. (No baseline is
-        # fetched for it: the stop is a finding either way.)
+        # printed just before the end is the cause, and the stop is said beside it. (No
+        # baseline is fetched for it: the stop is a finding either way.)
         located = locate(structure.window, structure.failure_span)
-        if located is None or located.signal not in STRONG_SIGNALS:
+        if (
+            located is None
+            or located.signal not in STRONG_SIGNALS
+            # An error the build went on from (a retried download, then more tasks) is not why
+            # it stopped: only one among the log's last lines is.
+            or located.lines[-1].number < structure.last_line - CUT_ERROR_LINES
+        ):
             return [_stopped(structure, build)]
         beside = dataclasses.replace(_stopped(structure, build), priority=-1)  # ranked after the error
         return [_located(located, structure, context, build, context_lines, ""), beside]

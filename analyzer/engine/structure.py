@@ -177,6 +177,7 @@ class StructureBuilder:
         self._ci: str | None = None
         self._phase_entered: str | None = None
         self._phase_completed: set[str] = set()
+        self._agent_seen = False
 
     def observe(self, line: Line) -> None:
         """Look at a line that may be structural (any line may be given; most return at once)."""
@@ -185,6 +186,7 @@ class StructureBuilder:
             if not body.startswith(AGENT_STRUCTURE):
                 return
             self._ci = self._ci or "codebuild"
+            self._agent_seen = True
             if line.phase:
                 self._phase_entered = line.phase
             if body.startswith("Phase context status code:"):
@@ -209,6 +211,10 @@ class StructureBuilder:
                 ok = state == "SUCCEEDED" if state else success == "true"
                 self.phase_outcomes.setdefault(phase, ok)
                 marker = Marker(line.number, kind, not ok, state or ("SUCCEEDED" if ok else "FAILED"), None, phase)
+            elif kind == "codebuild-phase-details" and self._agent_seen:
+                # The agent writes its own phase lines: quoted phase details in its log are
+                # another build's (a child build's status a script printed), not this one's.
+                return
             elif kind == "codebuild-command-failed":
                 if line.kind == LineKind.OUTPUT:
                     return

@@ -21,6 +21,24 @@ from analyzer.models import ContextLine
 ERRORISH = re.compile(r"(?i)\b(?:error|fail(?:ed|ure)?|fatal|exception|denied|cannot|not found)\b")
 """A line that looks like a complaint: 'ERROR', 'failed', 'Permission denied', 'not found'..."""
 
+_STATUS_ONLY = ("Entering phase", "Phase is", "Phase complete")
+_WRAPPING_CONTEXT = re.compile(r"^Phase context status code:\s*(?:COMMAND_EXECUTION_ERROR\b|Message:)")
+
+
+def reports_only(line: Line) -> bool:
+    """Whether ``line`` is CodeBuild's own line that only reports a failure (``Phase complete:
+    BUILD State: FAILED``, ``Command did not exit successfully``, a ``COMMAND_EXECUTION_ERROR``
+    or empty phase context): the tail is for complaints, which the report says are "among the
+    lines below". The agent's own errors (a runner token it could not fetch, a source it could
+    not download) are kept."""
+    if line.kind == LineKind.ECHO:
+        return True
+    if line.kind != LineKind.AGENT:
+        return False
+    body = line.text[line.body_start :]
+    return body.startswith(_STATUS_ONLY) or _WRAPPING_CONTEXT.match(body) is not None
+
+
 WINDOW = 1000
 """Only the log's last ``WINDOW`` lines are searched for the tail."""
 
@@ -39,12 +57,8 @@ class ErrorTail:
             return
         search = ERRORISH.search
         keep = self._lines.append
-        output = LineKind.OUTPUT
         for line in lines:
-            # CodeBuild's own lines (``Phase complete: BUILD State: FAILED``, the phase context,
-            # ``Command did not exit successfully``) only report a failure: the tail is for the
-            # failing tool's complaints, which the report says are "among the lines below".
-            if line.kind == output and search(line.text):
+            if search(line.text) and not reports_only(line):
                 keep(ContextLine(line.number, line.text))
             yield line
 
@@ -74,7 +88,7 @@ def tail_before(window: Window, before: int, size: int) -> tuple[ContextLine, ..
     while last >= stop and len(found) < size:
         first = max(stop, last - 255)
         for line in reversed(window.lines(first, last)):
-            if line.kind == LineKind.OUTPUT and ERRORISH.search(line.text):
+            if ERRORISH.search(line.text) and not reports_only(line):
                 found.append(ContextLine(line.number, line.text))
                 if len(found) == size:
                     break

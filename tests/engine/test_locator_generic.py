@@ -121,6 +121,19 @@ def test_the_first_decisive_line_wins_over_a_later_assertion() -> None:
     assert _shown(data)[0] == 2
 
 
+def test_an_expected_value_that_was_got_is_no_failure() -> None:
+    # A checksum check printing equal values ("Checksum OK"), then the tool's real error.
+    data = _travis(
+        "./ci/build.sh",
+        "Verifying the chart's checksum",  # 2
+        "Expected: 2694b91c3e501cff57caf650e639604a274645f61af2ea4d601677b746b44fe2",  # 3
+        "Got:      2694b91c3e501cff57caf650e639604a274645f61af2ea4d601677b746b44fe2",  # 4
+        "Checksum OK",  # 5
+        "Error: INSTALLATION FAILED: cannot re-use a name that is still in use",  # 6
+    )
+    assert _shown(data) == [6]
+
+
 def test_a_line_that_only_says_a_command_exited_non_zero_is_a_wrapper_not_the_error() -> None:
     for text in (
         "ERROR: step lint-vars exited with status 1",

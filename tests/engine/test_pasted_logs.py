@@ -88,9 +88,22 @@ def test_a_compiler_frame_or_a_table_inside_a_log_is_not_a_paste() -> None:
         b"npm ERR! Test failed.  See above for more details.",
     ])  # fmt: skip
     # Numbered rows that do not rise are no console copy; neither is one number alone.
-    falling = b"3 | c\n2 | b\n1 | a\n"
+    falling = b"3 | [Container] c\n2 | [Container] b\n1 | [Container] a\n"
     single = b"build output\n12 | one row\nmore output\n"
-    assert [pasted_shape(head) for head in (rust, coverage, falling, single)] == [None, None, None, None]
+    # cargo's multi-line frame: rising, consecutive numbers, but no agent line in them.
+    frames = b"error[E0308]: `if` and `else` have incompatible types\n12 | /   if x {\n13 | |       1\n14 | |   } else {\n15 | |       \"a\"\n16 | |   }\n"
+    # CDK's deploy events (`Stack | 0/12 | time | status | ...`), and a build that runs
+    # `docker compose up`: the agent writes its own lines outside the services' prefixes.
+    cdk = b"\n".join([b"ApiStack | 0/12 | 10:01:02 AM | CREATE_IN_PROGRESS | AWS::CloudFormation::Stack | ApiStack"] * 6)
+    compose_in_build = b"\n".join([
+        b"[Container] 2024/01/01 10:00:00.100000 Running command docker compose up --abort-on-container-exit",
+        b"db-1   | [Container] is not printed by a service, but this name looks like one",
+        b"db-1   | database system is ready to accept connections",
+        b"web-1  | listening on :8080",
+        b"web-1  | [Container] 2024/01/01 10:00:01.000000 a service echoing agent-like text",
+    ])  # fmt: skip
+    shapes = [pasted_shape(head) for head in (rust, coverage, falling, single, frames, cdk, compose_in_build)]
+    assert shapes == [None] * 7
 
 
 def test_stripping_keeps_every_line_and_its_number() -> None:
@@ -143,3 +156,20 @@ def test_the_consoles_phase_details_quoted_alone_name_the_command(tmp_path: Path
         ("command-execution-error", "wrapper", {"command": "serverless deploy --stage prod -v", "exit_status": "1"})
     ]
     assert report["tail"] == []
+
+
+def test_a_pasted_row_keeps_githubs_escaped_pipes_and_crlf_rows_are_emptied() -> None:
+    chunks = [b"[Container] head\n--\n4 | [Container] x\n5 | echo a \\| docker login\r\n6\r\n7 | end\r\n"]
+    assert b"".join(strip_pasted(chunks, PASTED_ROW_PREFIX)) == (
+        b"[Container] head\n--\n[Container] x\necho a | docker login\r\n\nend\r\n"
+    )
+
+
+def test_a_long_line_under_a_pasted_prefix_is_cut_like_any_other(tmp_path: Path) -> None:
+    """Stripping runs on the bounded reader's lines: a 3 MiB pasted line is cut at 1 MiB, not held whole."""
+    path = tmp_path / "long.log"
+    head = "".join(f"agent_1  | [Container] 2024/01/01 10:00:0{i}.000000 Running command step{i}\n" for i in range(3))
+    path.write_text(head + "agent_1  | " + "x" * (3 << 20) + "\n", encoding="utf-8")
+    report = _diagnose(path)
+    assert report["log"]["lines"] == 4
+    assert any("longer than 1024 KiB" in note for note in report["notes"])

@@ -122,6 +122,38 @@ def test_a_log_cut_after_an_error_shows_the_error_first_and_the_stop_beside_it()
     assert [f.rule_id for f in timed_out] == ["build-stopped-mid-command"]
 
 
+def test_an_error_the_build_went_on_from_is_not_why_a_cut_log_stopped() -> None:
+    """A retried download's error, then tens of lines of work, then the log ends: the stop is the
+    finding, not the recovered error (it is not among the log's last lines)."""
+    lines = [
+        agent("Entering phase BUILD"),
+        agent("Running command ./gradlew build --no-daemon"),
+        "> Task :app:downloadDeps",
+        "Could not GET 'https://repo.example.com/x.pom'. Received status code 502 from server: Bad Gateway",
+        "Retrying download ... done",
+        *[f"> Task :app:step{i}" for i in range(40)],
+        "<=========----> 75% EXECUTING [59m 40s]",
+    ]
+    assert [f.rule_id for f in diagnose(RULES, [log_bytes(*lines)]).findings] == ["build-stopped-mid-command"]
+
+
+def test_phase_details_a_script_prints_in_a_codebuild_log_are_not_its_failure() -> None:
+    """A deploy script prints a child build's phase details; CodeBuild's own lines say which
+    command of this build failed (the marker is only for a report quoting phase details alone)."""
+    data = log_bytes(
+        agent("Entering phase BUILD"),  # 1
+        agent("Running command ./ci/deploy.sh"),  # 2
+        "child build 42: COMMAND_EXECUTION_ERROR: Error while executing command: npm run test:integration. Reason: exit status 1",  # 3
+        "retrying child build ... SUCCEEDED",  # 4
+        "ERROR: canary alarm api-5xx is in ALARM",  # 5
+        agent("Command did not exit successfully ./ci/deploy.sh exit status 3"),  # 6
+        agent("Phase complete: BUILD State: FAILED"),  # 7
+    )
+    (root, *_) = diagnose(RULES, [data]).findings
+    assert root.captures.get("command") == "./ci/deploy.sh"
+    assert [e.line_number for e in root.evidence][-1] == 5
+
+
 def test_saved_copies_of_a_log_give_the_same_diagnosis() -> None:
     lines = [
         agent("Entering phase BUILD"),

@@ -81,3 +81,18 @@ def test_the_tail_is_the_first_failed_commands_not_a_later_phases() -> None:
     ]) + "\n"  # fmt: skip
     tail = diagnose(load_rules().rules, [log.encode()], options=EngineOptions(locate=False)).tail
     assert [c.line_number for c in tail] == [2]
+
+
+def test_the_agents_own_error_stays_in_the_tail() -> None:
+    """When CodeBuild's agent states the failure itself (a GitHub Actions runner token it could
+    not fetch, in DOWNLOAD_SOURCE), that line is the only evidence and is kept."""
+    from analyzer.rules import load_rules
+
+    log = "\n".join([
+        "[Container] 2025/09/05 06:49:10.100000 Waiting for DOWNLOAD_SOURCE",
+        "[Container] 2025/09/05 06:49:10.480905 Error while fetching runner token: error code 400: GitHub runner JIT configuration unavailable",
+        "[Container] 2025/09/05 06:49:10.480950 Phase complete: DOWNLOAD_SOURCE State: FAILED",
+        "[Container] 2025/09/05 06:49:10.480960 Phase context status code: COMMAND_EXECUTION_ERROR Message: Error while executing command: runner. Reason: exit status 1",
+    ]) + "\n"  # fmt: skip
+    tail = diagnose(load_rules().rules, [log.encode()], options=EngineOptions(locate=False)).tail
+    assert [c.line_number for c in tail] == [2]
