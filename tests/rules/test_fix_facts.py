@@ -134,3 +134,18 @@ def test_read_only_file_system_on_lambda_without_an_install_command_invents_no_p
     root = _root(pack, "read-only-file-system", _case("read-only-file-system", "positive-lambda-mkdir"), "positive-lambda-mkdir")
     assert "<package>" not in root.remediation
     assert "`npm install --global --prefix /tmp/npm-global ...`" in _flat(root.remediation)
+
+
+def test_a_missing_loader_of_an_installed_program_gets_no_line_ending_fix(pack) -> None:  # type: ignore[no-untyped-def]
+    """bash 5.2's 'cannot execute: required file not found' on a program outside the source (a
+    glibc tarball's node on Alpine): .gitattributes cannot reach it and sed would corrupt a binary."""
+    log = b"""\
+[Container] 2026/11/20 10:30:06.000000 Entering phase INSTALL
+[Container] 2026/11/20 10:30:06.100000 Running command node --version
+/codebuild/output/tmp/script.sh: line 4: /usr/local/bin/node: cannot execute: required file not found
+[Container] 2026/11/20 10:30:06.200000 Command did not exit successfully node --version exit status 127
+"""
+    root = _root(pack, "script-crlf-line-endings", log)
+    assert "`/usr/local/bin/node` is not a file of the repository" in root.remediation
+    assert ".gitattributes" not in root.remediation and "sed -i" not in root.remediation
+    assert "interpreter /lib64/ld-linux-x86-64.so.2" in root.remediation
