@@ -149,3 +149,18 @@ def test_a_missing_loader_of_an_installed_program_gets_no_line_ending_fix(pack) 
     assert "`/usr/local/bin/node` is not a file of the repository" in root.remediation
     assert ".gitattributes" not in root.remediation and "sed -i" not in root.remediation
     assert "interpreter /lib64/ld-linux-x86-64.so.2" in root.remediation
+
+
+def test_a_missing_commit_is_not_looked_up_with_ls_remote(pack) -> None:  # type: ignore[no-untyped-def]
+    """`git ls-remote` lists branch and tag tips only: an existing commit SHA would look missing."""
+    log = _case("source-version-not-found", "positive-bare-download-source")
+    sha = "3f9c2e1a7b4d5e6f708192a3b4c5d6e7f8091a2b"
+    build = Build.from_api({"id": "web:cccccccc-1111-2222-3333-444444444444", "buildStatus": "FAILED", "sourceVersion": sha})
+    root = diagnose(pack.rules, [log], build).root_cause
+    assert root is not None and root.rule_id == "source-version-not-found"
+    assert "ls-remote <url> | grep" not in root.remediation
+    assert f"git branch -r --contains {sha}" in root.remediation
+    branch = Build.from_api({"id": "web:cccccccc-1111-2222-3333-444444444444", "buildStatus": "FAILED", "sourceVersion": "refs/heads/main"})
+    assert "git ls-remote <url> | grep refs/heads/main" in diagnose(pack.rules, [log], branch).root_cause.remediation  # type: ignore[union-attr]
+    unnamed = Build.from_api({"id": "web:cccccccc-1111-2222-3333-444444444444", "buildStatus": "FAILED"})
+    assert "--ids web:cccccccc-1111-2222-3333-444444444444" in diagnose(pack.rules, [log], unnamed).root_cause.remediation  # type: ignore[union-attr]
