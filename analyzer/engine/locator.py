@@ -291,6 +291,8 @@ WRAPPER = regex.compile(
       | .*\b(?:exit(?:ed)?|returned|failed|terminated|completed|finished)\b[^.]{0,40}?\b(?:(?:exit\ )?(?:status|code|value)|with)\s*[:=]?\s*-?[1-9]\d*\.?\s*$
                                                             # any tool's "x exited with 2", "failed with exit code 1", "returned non-zero exit status 100"
       | .*\bfailed\ with\ (?:exit\ )?(?:code|status)\ \d+
+      | (?:\[ERROR\]\ )?Command\ execution\ failed\.?\s*$         # exec-maven-plugin, around Commons Exec's:
+      | .*\bProcess\ exited\ with\ an\ error:\ -?\d+              # "ExecuteException: Process exited with an error: 127 (Exit value: 127)"
       | ERROR:\ .*\bfailed\ while\ processing\b
       | The\ following\ build\ commands\ failed:                 # xcodebuild's list of failed steps
       | Errors\ while\ running\ CTest

@@ -121,6 +121,25 @@ def test_the_first_decisive_line_wins_over_a_later_assertion() -> None:
     assert _shown(data)[0] == 2
 
 
+def test_exec_maven_plugins_report_of_a_failed_process_is_a_wrapper() -> None:
+    """aws-cloudformation/cloudformation-cli#676: `cfn generate` crashed (`=== Unhandled exception
+    ===`), then exec-maven-plugin said so through Apache Commons Exec; its lines are not the error."""
+    for text in (
+        "[ERROR] Command execution failed.",
+        "org.apache.commons.exec.ExecuteException: Process exited with an error: 127 (Exit value: 127)",
+    ):
+        assert _kind(text) == "wrapper", text
+    data = _travis(
+        "mvn -B generate-sources",
+        "[INFO] --- exec-maven-plugin:1.6.0:exec (generate) @ handler ---",  # 2
+        "=== Unhandled exception ===",  # 3
+        "Please report this issue to the team.",  # 4
+        "[ERROR] Command execution failed.",  # 5
+        "org.apache.commons.exec.ExecuteException: Process exited with an error: 127 (Exit value: 127)",  # 6
+    )
+    assert _shown(data)[0] == 3
+
+
 def test_an_expected_value_that_was_got_is_no_failure() -> None:
     # A checksum check printing equal values ("Checksum OK"), then the tool's real error.
     data = _travis(
