@@ -63,10 +63,7 @@ def diagnose_log(
     :class:`ConfigError` naming it: it is not a build log. Once ``deadline`` passes, the
     log is read no further and the diagnosis of what was read says so in its notes.
     """
-    first, chunks = _peek(source.chunks())
-    utf16 = _utf16(first) if first is not None else None
-    if utf16:
-        first, chunks = _peek(_as_utf8(chunks, utf16))
+    first, chunks = _text_chunks(source)
     if first is None:
         return engine.diagnose(rules, [], build, log_source=source.description, notes=[EMPTY_LOG_NOTE], options=options)
     nul = first.find(b"\x00", 0, BINARY_PROBE)
@@ -75,13 +72,8 @@ def diagnose_log(
             f"{source.description}: a binary file, not a build log (a NUL byte at offset {nul}); "
             "give the build's text log, plain or gzip"
         )
-    notes = []
     bounded = BoundedLog(chunks, deadline=deadline)
-    read: Iterable[bytes] = bounded
-    pasted = pasted_shape(first)
-    if pasted is not None:  # on the bounded lines: a pasted line is cut like any other
-        read = strip_pasted(bounded, pasted.prefix)
-        notes.append(f"the log is {pasted.description}: the prefix was taken off each line; line numbers are the file's")
+    read, notes = _unpasted(first, bounded)
     diagnosis = engine.diagnose(rules, read, build, log_source=source.description, notes=notes, options=options)
     return _noting_cuts(diagnosis, bounded)
 
@@ -90,15 +82,30 @@ def baseline_chunks(source: LogSource) -> Iterator[bytes]:
     """A passing build's log given by the user (``--baseline-log``), read as :func:`diagnose_log`
     reads a failed one: UTF-16 decoded, lines cut at the bounded reader's size, a paste's prefix
     taken off, so its lines have the failed log's shapes."""
+    first, chunks = _text_chunks(source)
+    if first is None:
+        return iter(())
+    read, _ = _unpasted(first, BoundedLog(chunks))
+    return iter(read)
+
+
+def _text_chunks(source: LogSource) -> tuple[bytes | None, Iterator[bytes]]:
+    """``source``'s first chunk and all its chunks, a UTF-16 log given again as UTF-8."""
     first, chunks = _peek(source.chunks())
     utf16 = _utf16(first) if first is not None else None
     if utf16:
         first, chunks = _peek(_as_utf8(chunks, utf16))
-    if first is None:
-        return iter(())
-    bounded: Iterator[bytes] = iter(BoundedLog(chunks))
+    return first, chunks
+
+
+def _unpasted(first: bytes, bounded: Iterable[bytes]) -> tuple[Iterable[bytes], list[str]]:
+    """The log's lines with a paste's prefix taken off (told from its ``first`` chunk), and the
+    note that says so. Stripping runs on the bounded lines: a pasted line is cut like any other."""
     pasted = pasted_shape(first)
-    return strip_pasted(bounded, pasted.prefix) if pasted is not None else bounded
+    if pasted is None:
+        return bounded, []
+    note = f"the log is {pasted.description}: the prefix was taken off each line; line numbers are the file's"
+    return strip_pasted(bounded, pasted.prefix), [note]
 
 
 def _utf16(head: bytes) -> str | None:

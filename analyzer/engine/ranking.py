@@ -41,10 +41,10 @@ STOPPED_STATUSES = frozenset(("TIMED_OUT", "STOPPED"))
 """Build statuses of a build that did not end by itself: its log stops inside a phase."""
 
 STRONG_SIGNALS = frozenset(("test-failure", "diagnostic", "error-words"))
+"""Located blocks that are an error the tool printed (not merely its last output or a warning)."""
 
 CUT_ERROR_LINES = 20
 """How near the end of a log that stops inside a phase an error must be to be its cause."""
-"""Located blocks that are an error the tool printed (not merely its last output or a warning)."""
 
 _SIGNALS = {
     "test-failure": "a test runner's failure report",

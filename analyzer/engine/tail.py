@@ -44,7 +44,8 @@ WINDOW = 1000
 
 
 class ErrorTail:
-    """The last ``size`` command output lines that match :data:`ERRORISH` (``size`` 0 keeps none)."""
+    """The last ``size`` lines that match :data:`ERRORISH`, CodeBuild's status lines left out
+    (:func:`reports_only`; ``size`` 0 keeps none)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -74,8 +75,8 @@ class ErrorTail:
 
 
 def tail_before(window: Window, before: int, size: int) -> tuple[ContextLine, ...]:
-    """The last ``size`` command output lines matching :data:`ERRORISH` in ``window`` before line
-    ``before`` (the first failure's marker), among the :data:`WINDOW` lines before it.
+    """The last ``size`` lines matching :data:`ERRORISH` (not :func:`reports_only`) in ``window``
+    before line ``before`` (the first failure's marker), among the :data:`WINDOW` lines before it.
 
     When the log shows which command failed first, its complaints are the tail: lines of a later
     phase (a ``post_build`` script's source echoed, its ``STATUS='FAILED'``) are not.
